@@ -1,0 +1,349 @@
+"""Nodes of ``data_cleaning``: from the raw export to clean features and a fixed split.
+
+Bad rows never crash the run and are never dropped silently: each one goes to
+the quarantine table with the line it came from and the reason, and the counts
+per reason are logged and saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bike_traffic.calendar import PARIS_TZ, is_french_holiday
+from bike_traffic.raw_format import (
+    COORDINATES,
+    COUNT,
+    COUNTER,
+    COUNTER_ID,
+    INSTALLED,
+    PARIS_BBOX,
+    PHOTO_COLUMNS_SNAKE,
+    SITE,
+    SITE_ID,
+    TECHNICAL_ID,
+    TIMESTAMP,
+    to_snake_case,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Line of the raw file each row came from (the header is line 1).
+ROW_NUMBER = "row_number"
+
+#: Reasons a row is quarantined, in the order they are checked (first one wins).
+QUARANTINE_REASONS: tuple[str, ...] = (
+    "exact_duplicate",
+    "unparseable_timestamp",
+    "missing_count",
+    "non_numeric_count",
+    "negative_count",
+    "missing_counter_name",
+    "missing_coordinates",
+    "coordinates_outside_paris",
+)
+
+#: Columns of the clean feature table, in order.
+FEATURE_COLUMNS: tuple[str, ...] = (
+    COUNTER_ID,
+    COUNTER,
+    SITE_ID,
+    SITE,
+    TECHNICAL_ID,
+    INSTALLED,
+    "latitude",
+    "longitude",
+    TIMESTAMP,
+    "date",
+    "hour",
+    "day",
+    "month",
+    "year",
+    "day_of_week",
+    "day_of_year",
+    "is_weekend",
+    "is_holiday",
+    "hour_sin",
+    "hour_cos",
+    "day_of_week_sin",
+    "day_of_week_cos",
+    "month_sin",
+    "month_cos",
+    "day_of_year_sin",
+    "day_of_year_cos",
+    COUNT,
+    ROW_NUMBER,
+)
+
+
+def rename_columns(raw: pd.DataFrame) -> pd.DataFrame:
+    """Rename the French headers to snake_case ASCII and number the rows.
+
+    Args:
+        raw: The export as loaded, every column as text.
+
+    Returns:
+        The same rows with columns such as ``nom_du_compteur`` and a
+        ``row_number`` column giving each row's line in the file.
+
+    Raises:
+        ValueError: When two headers map to the same snake_case name.
+    """
+    names = [to_snake_case(str(c)) for c in raw.columns]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise ValueError(f"Raw headers collide once in snake_case: {clashes}")
+    renamed = raw.set_axis(names, axis=1)
+    return renamed.assign(**{ROW_NUMBER: np.arange(2, len(raw) + 2, dtype=np.int64)})
+
+
+def _blank_to_na(values: pd.Series) -> pd.Series:
+    """Strip text and turn empty strings into missing values."""
+    stripped = values.astype("string").str.strip()
+    return stripped.mask(stripped == "")
+
+
+def _clean_name(values: pd.Series) -> pd.Series:
+    """Normalise a name: Unicode NFC, single spaces, no surrounding blanks."""
+    text = _blank_to_na(values)
+    uniques = pd.Series(text.dropna().unique())
+    mapping = {
+        u: " ".join(unicodedata.normalize("NFC", u).split()) for u in uniques.tolist()
+    }
+    return text.map(mapping, na_action="ignore").astype("string")
+
+
+def parse_fields(renamed: pd.DataFrame) -> pd.DataFrame:
+    """Parse timestamps, counts and coordinates; clean names and identifiers.
+
+    Timestamps carry mixed ``+01:00``/``+02:00`` offsets (or a space instead of
+    ``T``): they are parsed as UTC, then converted to Europe/Paris, which is
+    right across clock changes. Values that do not parse become missing here
+    and are quarantined, with their raw text, by :func:`quarantine_invalid_rows`.
+
+    Args:
+        renamed: Output of :func:`rename_columns`.
+
+    Returns:
+        The rows with ``timestamp_utc``, ``count_value``, ``latitude`` and
+        ``longitude`` added and names and identifiers cleaned.
+    """
+    stamps = pd.to_datetime(
+        _blank_to_na(renamed[TIMESTAMP]), utc=True, format="ISO8601", errors="coerce"
+    )
+    counts = pd.to_numeric(_blank_to_na(renamed[COUNT]), errors="coerce")
+    coords = _blank_to_na(renamed[COORDINATES]).str.split(",", n=1, expand=True)
+    if coords.shape[1] < 2:
+        coords = coords.reindex(columns=[0, 1])
+    latitude = pd.to_numeric(coords[0].str.strip(), errors="coerce")
+    longitude = pd.to_numeric(coords[1].str.strip(), errors="coerce")
+    return renamed.assign(
+        **{
+            COUNTER: _clean_name(renamed[COUNTER]),
+            SITE: _clean_name(renamed[SITE]),
+            COUNTER_ID: _blank_to_na(renamed[COUNTER_ID]),
+            SITE_ID: _blank_to_na(renamed[SITE_ID]),
+            "timestamp_utc": stamps,
+            "count_value": counts.astype("float64"),
+            "latitude": latitude.astype("float64"),
+            "longitude": longitude.astype("float64"),
+        }
+    )
+
+
+def _most_common_per_counter(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The most frequent non-missing value of ``column`` for each counter name."""
+    known = frame.loc[frame[column].notna(), [COUNTER, column]]
+    if known.empty:
+        return pd.Series(dtype=frame[column].dtype)
+    return known.groupby(COUNTER, observed=True)[column].agg(lambda s: s.value_counts().index[0])
+
+
+def fill_missing_identifiers(parsed: pd.DataFrame) -> pd.DataFrame:
+    """Fill missing counter ids and coordinates from other rows of the same counter.
+
+    About 3-4% of the export's rows lack the counter id and coordinates; the
+    counter name is always there, and other rows of that counter carry them.
+
+    Args:
+        parsed: Output of :func:`parse_fields`.
+
+    Returns:
+        The rows with ids and coordinates filled where the counter is known.
+    """
+    filled = {}
+    for column in (COUNTER_ID, "latitude", "longitude", SITE_ID):
+        lookup = _most_common_per_counter(parsed, column)
+        filled[column] = parsed[column].fillna(parsed[COUNTER].map(lookup))
+    before = int(parsed[COUNTER_ID].isna().sum())
+    after = int(filled[COUNTER_ID].isna().sum())
+    logger.info("Filled %d missing counter ids from other rows (%d left)", before - after, after)
+    return parsed.assign(**filled)
+
+
+def quarantine_invalid_rows(
+    renamed: pd.DataFrame, filled: pd.DataFrame, bbox: dict[str, float] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Split rows into valid ones and a quarantine with one reason per row.
+
+    Args:
+        renamed: Output of :func:`rename_columns`: the rows' original text,
+            which is what the quarantine keeps.
+        filled: Output of :func:`fill_missing_identifiers`, row for row.
+        bbox: Bounds of Paris (``lat_min``, ``lat_max``, ``lon_min``,
+            ``lon_max``); the project's default box when omitted.
+
+    Returns:
+        The valid rows; the quarantined rows (raw text of every column, their
+        ``row_number`` and ``reason``); and a summary with the count per reason.
+    """
+    box = {**PARIS_BBOX, **(bbox or {})}
+    raw_columns = [c for c in renamed.columns if c != ROW_NUMBER]
+    count_text = _blank_to_na(filled[COUNT])
+    lat, lon = filled["latitude"], filled["longitude"]
+    checks = {
+        "exact_duplicate": renamed.duplicated(subset=raw_columns, keep="first"),
+        "unparseable_timestamp": filled["timestamp_utc"].isna(),
+        "missing_count": count_text.isna(),
+        "non_numeric_count": count_text.notna() & filled["count_value"].isna(),
+        "negative_count": filled["count_value"] < 0,
+        "missing_counter_name": filled[COUNTER].isna(),
+        "missing_coordinates": lat.isna() | lon.isna(),
+        "coordinates_outside_paris": ~lat.between(box["lat_min"], box["lat_max"])
+        | ~lon.between(box["lon_min"], box["lon_max"]),
+    }
+    reason = pd.Series(pd.NA, index=filled.index, dtype="string")
+    for name in reversed(QUARANTINE_REASONS):  # the first failing check wins
+        reason = reason.mask(checks[name].fillna(False).astype(bool), name)
+    bad = reason.notna()
+    quarantine = (
+        renamed.loc[bad, [ROW_NUMBER, *raw_columns]]
+        .assign(reason=reason[bad])
+        .reset_index(drop=True)
+    )
+    counts = reason[bad].value_counts()
+    summary = {
+        "rows_in": len(filled),
+        "rows_valid": int((~bad).sum()),
+        "rows_quarantined": int(bad.sum()),
+        "by_reason": {name: int(counts.get(name, 0)) for name in QUARANTINE_REASONS},
+    }
+    if bad.any():
+        logger.warning(
+            "Quarantined %d of %d rows: %s",
+            summary["rows_quarantined"],
+            summary["rows_in"],
+            {k: v for k, v in summary["by_reason"].items() if v},
+        )
+    else:
+        logger.info("No row quarantined out of %d", len(filled))
+    return filled.loc[~bad].reset_index(drop=True), quarantine, summary
+
+
+def add_time_features(valid: pd.DataFrame) -> pd.DataFrame:
+    """Build the feature table every model shares.
+
+    Local time (Europe/Paris) gives hour, day of month, month, year, day of
+    week (Monday=0), day of year, weekend and French public holiday flags, and
+    sine/cosine encodings of the cyclical ones. Photo and URL columns are dropped.
+
+    Args:
+        valid: Valid rows from :func:`quarantine_invalid_rows`.
+
+    Returns:
+        One row per counter and hour, sorted by counter then time, with the
+        columns of :data:`FEATURE_COLUMNS`.
+    """
+    local = valid["timestamp_utc"].dt.tz_convert(PARIS_TZ)
+    hour = local.dt.hour.astype("int16")
+    dow = local.dt.day_of_week.astype("int16")
+    month = local.dt.month.astype("int16")
+    doy = local.dt.day_of_year.astype("int16")
+    two_pi = 2 * np.pi
+    features = valid.drop(
+        columns=[c for c in PHOTO_COLUMNS_SNAKE if c in valid.columns], errors="ignore"
+    ).assign(
+        **{
+            TIMESTAMP: local,
+            "date": local.dt.tz_localize(None).dt.normalize(),
+            "hour": hour,
+            "day": local.dt.day.astype("int16"),
+            "month": month,
+            "year": local.dt.year.astype("int16"),
+            "day_of_week": dow,
+            "day_of_year": doy,
+            "is_weekend": dow >= 5,
+            "is_holiday": is_french_holiday(local).to_numpy(),
+            "hour_sin": np.sin(two_pi * hour / 24),
+            "hour_cos": np.cos(two_pi * hour / 24),
+            "day_of_week_sin": np.sin(two_pi * dow / 7),
+            "day_of_week_cos": np.cos(two_pi * dow / 7),
+            "month_sin": np.sin(two_pi * (month - 1) / 12),
+            "month_cos": np.cos(two_pi * (month - 1) / 12),
+            "day_of_year_sin": np.sin(two_pi * (doy - 1) / 365.25),
+            "day_of_year_cos": np.cos(two_pi * (doy - 1) / 365.25),
+            COUNT: valid["count_value"],
+            INSTALLED: pd.to_datetime(valid[INSTALLED], errors="coerce", format="ISO8601")
+            if INSTALLED in valid.columns
+            else pd.NaT,
+            TECHNICAL_ID: _blank_to_na(valid[TECHNICAL_ID])
+            if TECHNICAL_ID in valid.columns
+            else pd.NA,
+        }
+    )
+    features = features[list(FEATURE_COLUMNS)]
+    return features.sort_values([COUNTER, TIMESTAMP], kind="stable").reset_index(drop=True)
+
+
+def split_train_test(
+    features: pd.DataFrame, split: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Split once, by time: the last part of the period is the test set.
+
+    Args:
+        features: Output of :func:`add_time_features`.
+        split: ``test_start`` (a local date, e.g. ``"2025-01-15"``) or, when it
+            is null, ``test_fraction`` (share of the period's hours kept for test).
+
+    Returns:
+        ``train_baseline``, ``test_baseline`` and a description of the split
+        (cutoff, sizes, date ranges).
+
+    Raises:
+        ValueError: When the cutoff leaves one side empty or the fraction is
+            not between 0 and 1.
+    """
+    stamps = features[TIMESTAMP]
+    if split.get("test_start"):
+        cutoff = pd.Timestamp(split["test_start"])
+        cutoff = cutoff.tz_localize(PARIS_TZ) if cutoff.tzinfo is None else cutoff
+    else:
+        fraction = float(split["test_fraction"])
+        if not 0 < fraction < 1:
+            raise ValueError(f"split.test_fraction must be in (0, 1), got {fraction}")
+        hours = np.sort(stamps.dt.tz_convert("UTC").unique())
+        cutoff = pd.Timestamp(hours[int(len(hours) * (1 - fraction))]).tz_convert(PARIS_TZ)
+    is_test = stamps >= cutoff
+    train, test = features.loc[~is_test], features.loc[is_test]
+    if train.empty or test.empty:
+        raise ValueError(
+            f"Split at {cutoff} leaves {len(train)} train and {len(test)} test rows; "
+            f"the data spans {stamps.min()} to {stamps.max()}."
+        )
+    info = {
+        "cutoff": cutoff.isoformat(),
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "train_start": stamps[~is_test].min().isoformat(),
+        "train_end": stamps[~is_test].max().isoformat(),
+        "test_start": stamps[is_test].min().isoformat(),
+        "test_end": stamps[is_test].max().isoformat(),
+    }
+    logger.info(
+        "Split at %s: %d train rows, %d test rows", info["cutoff"], len(train), len(test)
+    )
+    return train.reset_index(drop=True), test.reset_index(drop=True), info

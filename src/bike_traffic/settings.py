@@ -1,0 +1,37 @@
+"""Project settings. See https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
+
+from pathlib import Path
+
+from kedro.config import OmegaConfigLoader
+from kedro.utils import find_kedro_project
+from omegaconf.resolvers import oc
+
+
+def project_root() -> str:
+    """Return the absolute path of the Kedro project in use.
+
+    The working directory wins when it lies inside a Kedro project (notebooks,
+    tests that run a copy of the project); otherwise the checkout this package
+    was installed from. Used as ``${project_root:}`` so that paths such as the
+    SQLite tracking store resolve the same from any directory.
+    """
+    found = find_kedro_project(Path.cwd())
+    if found is None:
+        found = Path(__file__).resolve().parents[2]
+    return Path(found).resolve().as_posix()
+
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    # `${oc.env:...}` is allowed outside credentials.yml, so that globals.yml can
+    # take the bucket name or a data folder from the environment.
+    "custom_resolvers": {"oc.env": oc.env, "project_root": project_root},
+    # a nested override in conf/prod keeps its siblings from conf/base
+    "merge_strategy": {"parameters": "soft", "mlflow": "soft", "globals": "soft"},
+    "config_patterns": {
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+        "airflow": ["airflow*", "airflow*/**"],
+    },
+}

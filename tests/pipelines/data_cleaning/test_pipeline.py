@@ -1,0 +1,95 @@
+"""data_cleaning as a whole: on generated data and on real Paris data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from bike_traffic.datasets import RawExportDataset
+from bike_traffic.pipelines.data_cleaning import create_pipeline
+from tests.conftest import shared_file
+
+PARAMS = {
+    "params:data_cleaning.paris_bbox": {
+        "lat_min": 48.80, "lat_max": 48.91, "lon_min": 2.22, "lon_max": 2.47,
+    },
+    "params:data_cleaning.split": {"test_start": None, "test_fraction": 0.2},
+}
+OUTPUTS = ("clean_counts", "train_baseline", "test_baseline", "quarantined_rows", "quarantine_summary", "split_info")
+
+
+class KeptDataset(MemoryDataset):
+    """A memory dataset the runner cannot release, so a test can read it after the run."""
+
+    def _release(self) -> None:
+        pass
+
+
+def run_cleaning(raw: pd.DataFrame) -> dict:
+    catalog = DataCatalog({"raw_counts": MemoryDataset(raw)})
+    for name, value in PARAMS.items():
+        catalog[name] = value
+    for name in OUTPUTS:
+        catalog[name] = KeptDataset()
+    SequentialRunner().run(create_pipeline(), catalog)
+    return {name: catalog.load(name) for name in OUTPUTS}
+
+
+def test_pipeline_on_generated_data(small_raw):
+    out = run_cleaning(small_raw)
+    clean = out["clean_counts"]
+    assert len(clean) + len(out["quarantined_rows"]) == len(small_raw)
+    assert clean["identifiant_du_compteur"].notna().all()
+    assert clean["latitude"].notna().all()
+    assert clean["comptage_horaire"].sum() == small_raw["Comptage horaire"].astype(float).sum()
+    train, test = out["train_baseline"], out["test_baseline"]
+    assert len(train) + len(test) == len(clean)
+    assert train["date_et_heure_de_comptage"].max() < test["date_et_heure_de_comptage"].min()
+
+
+def test_pipeline_quarantines_bad_rows_and_keeps_the_rest(small_raw):
+    bad = small_raw.copy()
+    bad.loc[0, "Comptage horaire"] = "-5"
+    bad.loc[1, "Date et heure de comptage"] = "2024-13-45T99:00:00+01:00"
+    bad = pd.concat([bad, bad.iloc[[2]]], ignore_index=True)
+    out = run_cleaning(bad)
+    reasons = out["quarantined_rows"].set_index("row_number")["reason"].to_dict()
+    assert reasons == {2: "negative_count", 3: "unparseable_timestamp", len(bad) + 1: "exact_duplicate"}
+    assert len(out["clean_counts"]) == len(bad) - 3
+    assert out["quarantine_summary"]["rows_quarantined"] == 3
+
+
+def test_real_two_weeks_52_counters_every_count_preserved():
+    raw = RawExportDataset(filepath=str(shared_file("raw_format_2weeks_52counters.csv"))).load()
+    out = run_cleaning(raw)
+    clean = out["clean_counts"]
+    assert len(clean) == len(raw) == 16_996
+    assert out["quarantine_summary"]["rows_quarantined"] == 0
+    assert clean["nom_du_compteur"].nunique() == 52
+    assert clean["comptage_horaire"].sum() == raw["Comptage horaire"].astype(float).sum()
+    change_day = clean[clean["date"] == pd.Timestamp("2021-03-28")]
+    hours_per_counter = change_day.groupby("nom_du_compteur")["hour"].nunique()
+    assert (hours_per_counter == 23).all()
+    assert 2 not in set(change_day["hour"])
+
+
+def test_real_21_row_sample():
+    raw = RawExportDataset(filepath=str(shared_file("raw_export_sample_21rows.csv"))).load()
+    clean = run_cleaning(raw)["clean_counts"]
+    assert len(clean) == 21
+    assert clean["latitude"].eq(48.83504).all() and clean["longitude"].eq(2.33314).all()
+    assert clean["date_et_heure_de_comptage"].dt.date.astype(str).eq("2021-09-01").all()
+    assert clean["comptage_horaire"].sum() == raw["Comptage horaire"].astype(float).sum()
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.3])
+def test_split_fraction_parameter_moves_the_cutoff(small_raw, fraction):
+    PARAMS["params:data_cleaning.split"] = {"test_start": None, "test_fraction": fraction}
+    try:
+        out = run_cleaning(small_raw)
+    finally:
+        PARAMS["params:data_cleaning.split"] = {"test_start": None, "test_fraction": 0.2}
+    share = len(out["test_baseline"]) / len(out["clean_counts"])
+    assert share == pytest.approx(fraction, abs=0.03)

@@ -1,0 +1,142 @@
+"""The generator writes the portal's format and shows the real counters' patterns."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.pipelines.synthetic_raw.nodes import (
+    format_export,
+    make_calendar,
+    make_counters,
+    simulate_counts,
+)
+from bike_traffic.raw_format import PARIS_BBOX, RAW_COLUMNS
+from tests.conftest import SMALL_SYNTHETIC
+
+YEAR = {**SMALL_SYNTHETIC, "start": "2024-04-01", "days": 365, "n_sites": 3, "seed": 11}
+
+
+@pytest.fixture(scope="module")
+def year_counts() -> pd.DataFrame:
+    """A year of counts for a few counters, with local time attached."""
+    counters = make_counters(YEAR)
+    calendar = make_calendar(YEAR)
+    counts = simulate_counts(counters, calendar, YEAR)
+    cal = calendar.reset_index(drop=True)
+    return counts.assign(
+        hour=cal["hour"].to_numpy()[counts["hour_index"]],
+        dow=cal["dow"].to_numpy()[counts["hour_index"]],
+        month=cal["ts_local"].dt.month.to_numpy()[counts["hour_index"]],
+        holiday=cal["is_holiday"].to_numpy()[counts["hour_index"]],
+        rain=cal["rain_mm"].to_numpy()[counts["hour_index"]],
+    )
+
+
+def test_export_has_the_portal_columns_in_order(small_raw):
+    assert tuple(small_raw.columns) == RAW_COLUMNS
+    assert all(small_raw[c].map(type).eq(str).all() for c in RAW_COLUMNS)
+
+
+def test_same_seed_same_export_other_seed_other_export(small_raw):
+    counters = make_counters(SMALL_SYNTHETIC)
+    calendar = make_calendar(SMALL_SYNTHETIC)
+    again = format_export(
+        simulate_counts(counters, calendar, SMALL_SYNTHETIC), counters, calendar, SMALL_SYNTHETIC
+    )
+    pd.testing.assert_frame_equal(small_raw, again)
+    other = {**SMALL_SYNTHETIC, "seed": 8}
+    c2, cal2 = make_counters(other), make_calendar(other)
+    different = format_export(simulate_counts(c2, cal2, other), c2, cal2, other)
+    assert not small_raw.equals(different)
+
+
+def test_timestamps_carry_both_offsets_and_both_separators(small_raw):
+    stamps = small_raw["Date et heure de comptage"]
+    pattern = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:00:00\+0[12]:00$")
+    assert stamps.str.match(pattern).all()
+    assert stamps.str.endswith("+01:00").any() and stamps.str.endswith("+02:00").any()
+    assert stamps.str.contains(" ").any() and stamps.str.contains("T").any()
+
+
+def test_spring_clock_change_day_has_23_local_hours(small_raw):
+    parsed = pd.to_datetime(small_raw["Date et heure de comptage"], utc=True, format="ISO8601")
+    local = parsed.dt.tz_convert(PARIS_TZ)
+    one = small_raw["Nom du compteur"] == small_raw["Nom du compteur"].iloc[0]
+    day = local[one & (local.dt.date.astype(str) == "2024-03-31")]
+    assert day.dt.hour.nunique() == 23
+    assert 2 not in set(day.dt.hour)
+
+
+def test_missing_ids_and_coordinates_about_3_to_4_percent(small_raw):
+    no_id = small_raw["Identifiant du compteur"] == ""
+    assert 0.02 < no_id.mean() < 0.05
+    assert (small_raw.loc[no_id, "Coordonnées géographiques"] == "").all()
+    assert (small_raw["Nom du compteur"] != "").all()
+
+
+def test_coordinates_inside_paris_with_and_without_space(small_raw):
+    coords = small_raw.loc[small_raw["Coordonnées géographiques"] != "", "Coordonnées géographiques"]
+    assert coords.str.contains(", ").any() and (~coords.str.contains(" ")).any()
+    lat_lon = coords.str.split(",", expand=True).astype(float)
+    assert lat_lon[0].between(PARIS_BBOX["lat_min"], PARIS_BBOX["lat_max"]).all()
+    assert lat_lon[1].between(PARIS_BBOX["lon_min"], PARIS_BBOX["lon_max"]).all()
+
+
+def test_counts_written_as_ints_and_floats_and_rows_unsorted(small_raw):
+    counts = small_raw["Comptage horaire"]
+    assert counts.str.endswith(".0").any() and (~counts.str.contains(r"\.")).any()
+    assert (counts.astype(float) >= 0).all()
+    stamps = pd.to_datetime(small_raw["Date et heure de comptage"], utc=True, format="ISO8601")
+    assert not stamps.is_monotonic_increasing
+
+
+def test_counter_names_end_with_a_direction_and_sites_pair_up():
+    counters = make_counters({**SMALL_SYNTHETIC, "n_sites": 60})
+    assert counters["counter_name"].str.match(r".+ (N-S|S-N|E-O|O-E|NE-SO|SO-NE|NO-SE|SE-NO)$").all()
+    per_site = counters.groupby("site_id").size()
+    assert set(per_site.unique()) <= {1, 2} and (per_site == 2).mean() > 0.5
+    assert 90 <= len(counters) <= 110
+    assert counters["counter_id"].is_unique
+
+
+def test_weekday_commute_peaks_and_weekend_afternoon(year_counts):
+    live = year_counts[~year_counts["outage"] & ~year_counts["holiday"]]
+    weekday = live[live["dow"] < 5].groupby("hour")["count"].mean()
+    weekend = live[live["dow"] >= 5].groupby("hour")["count"].mean()
+    assert weekday.loc[[8, 9]].max() > 1.6 * weekday.loc[[11, 14]].mean()
+    assert weekday.loc[[17, 18, 19]].max() > 1.6 * weekday.loc[[11, 14]].mean()
+    assert weekend.idxmax() in range(12, 19)
+    assert weekend.loc[8] < weekday.loc[8] / 2
+
+
+def test_seasonality_with_august_dip(year_counts):
+    live = year_counts[~year_counts["outage"]]
+    by_month = live.groupby("month")["count"].mean()
+    assert by_month.loc[8] < 0.8 * by_month.loc[[6, 9]].mean()
+    assert by_month.loc[[12, 1]].mean() < by_month.loc[[5, 6]].mean()
+
+
+def test_holidays_and_rain_lower_traffic(year_counts):
+    live = year_counts[~year_counts["outage"] & (year_counts["dow"] < 5)]
+    assert live.loc[live["holiday"], "count"].mean() < 0.8 * live.loc[~live["holiday"], "count"].mean()
+    daily = live.groupby([live["rain"] > 8])["count"].mean()
+    assert daily.loc[True] < daily.loc[False]
+
+
+def test_outages_are_runs_of_zeros(year_counts):
+    assert year_counts["outage"].any()
+    assert (year_counts.loc[year_counts["outage"], "count"] == 0).all()
+    one = year_counts[year_counts["counter_index"] == year_counts.loc[year_counts["outage"], "counter_index"].iloc[0]]
+    runs = one["outage"].astype(int).diff().fillna(0).ne(0).cumsum()
+    longest = one[one["outage"]].groupby(runs[one["outage"]]).size().max()
+    assert longest >= 6
+
+
+def test_mean_count_matches_the_real_export(year_counts):
+    assert year_counts["count"].mean() == pytest.approx(YEAR["mean_hourly_count"], rel=0.1)
+    assert np.median(year_counts["count"]) < year_counts["count"].mean()
