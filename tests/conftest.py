@@ -71,6 +71,31 @@ def small_raw() -> pd.DataFrame:
     return format_export(counts, counters, calendar, SMALL_SYNTHETIC)
 
 
+@pytest.fixture(scope="session")
+def small_clean(small_raw) -> pd.DataFrame:
+    """The small raw export through the data_cleaning nodes: the feature table."""
+    from bike_traffic.pipelines.data_cleaning.nodes import (
+        add_time_features,
+        fill_missing_identifiers,
+        parse_fields,
+        quarantine_invalid_rows,
+        rename_columns,
+    )
+
+    renamed = rename_columns(small_raw)
+    valid, _, _ = quarantine_invalid_rows(renamed, fill_missing_identifiers(parse_fields(renamed)))
+    return add_time_features(valid)
+
+
+@pytest.fixture(scope="session")
+def small_split(small_clean) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fixed time split of the small feature table (last 20% of hours in test)."""
+    from bike_traffic.pipelines.data_cleaning.nodes import split_train_test
+
+    train, test, _ = split_train_test(small_clean, {"test_start": None, "test_fraction": 0.2})
+    return train, test
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's configuration in a temporary folder, made the cwd.
@@ -81,14 +106,18 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(
-        PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
-    )
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
     (root / "conf" / "local").mkdir()
     (root / "src").mkdir()  # the package itself is imported from the install
     for layer in (
-        "01_raw", "02_intermediate", "03_primary", "04_feature",
-        "05_model_input", "06_models", "07_model_output", "08_reporting",
+        "01_raw",
+        "02_intermediate",
+        "03_primary",
+        "04_feature",
+        "05_model_input",
+        "06_models",
+        "07_model_output",
+        "08_reporting",
     ):
         (root / "data" / layer).mkdir(parents=True)
     monkeypatch.chdir(root)

@@ -56,7 +56,9 @@ def test_portal_env_reads_the_export_over_http(project_copy, tmp_path, http_serv
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "csv").write_bytes(source.read_bytes())
     # served under tmp_path: the URL has the portal's shape, query string included
-    monkeypatch.setenv("BIKE_TRAFFIC_PORTAL_URL", f"{http_server}/exports/csv?delimiter=%3B&lang=fr")
+    monkeypatch.setenv(
+        "BIKE_TRAFFIC_PORTAL_URL", f"{http_server}/exports/csv?delimiter=%3B&lang=fr"
+    )
     run(project_copy, "data_cleaning", env="portal")
     clean = pd.read_parquet(project_copy / "data/04_feature/clean_counts.parquet")
     assert len(clean) == 16_996

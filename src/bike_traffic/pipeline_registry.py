@@ -5,7 +5,7 @@ from kedro.pipeline import Pipeline
 
 # Pipelines that make up `kedro run`. `synthetic_raw` is not among them: it only
 # runs when no raw export is present (see the README's first command).
-DEFAULT_PIPELINES = ("data_cleaning",)
+DEFAULT_PIPELINES = ("data_cleaning", "rf", "nn", "affluence_classifier")
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -35,3 +35,7 @@ CONFIG_LOADER_ARGS = {
         "airflow": ["airflow*", "airflow*/**"],
     },
 }
+
+from bike_traffic.hooks import TrackingHooks  # noqa: E402
+
+HOOKS = (TrackingHooks(),)

@@ -89,8 +89,14 @@ def test_parse_fields_cleans_names():
 
 def test_fill_missing_identifiers_from_the_same_counter():
     _, filled = clean(
-        raw({}, {"Identifiant du compteur": "", "Coordonnées géographiques": "",
-                 "Date et heure de comptage": "2021-09-01T04:00:00+02:00"})
+        raw(
+            {},
+            {
+                "Identifiant du compteur": "",
+                "Coordonnées géographiques": "",
+                "Date et heure de comptage": "2021-09-01T04:00:00+02:00",
+            },
+        )
     )
     assert filled["identifiant_du_compteur"].tolist() == ["100003096-353242251"] * 2
     assert filled["latitude"].tolist() == [48.83504, 48.83504]
@@ -104,19 +110,32 @@ def test_quarantine_gives_one_reason_per_bad_row_and_keeps_the_raw_text():
         {"Comptage horaire": "", "Date et heure de comptage": "2021-09-01T05:00:00+02:00"},
         {"Comptage horaire": "trois", "Date et heure de comptage": "2021-09-01T06:00:00+02:00"},
         {"Comptage horaire": "-2", "Date et heure de comptage": "2021-09-01T07:00:00+02:00"},
-        {"Nom du compteur": "", "Identifiant du compteur": "",
-         "Date et heure de comptage": "2021-09-01T08:00:00+02:00"},
-        {"Nom du compteur": "Nowhere E-O", "Identifiant du compteur": "",
-         "Coordonnées géographiques": "", "Date et heure de comptage": "2021-09-01T09:00:00+02:00"},
-        {"Nom du compteur": "Lyon N-S", "Coordonnées géographiques": "45.76,4.83",
-         "Date et heure de comptage": "2021-09-01T10:00:00+02:00"},
+        {
+            "Nom du compteur": "",
+            "Identifiant du compteur": "",
+            "Date et heure de comptage": "2021-09-01T08:00:00+02:00",
+        },
+        {
+            "Nom du compteur": "Nowhere E-O",
+            "Identifiant du compteur": "",
+            "Coordonnées géographiques": "",
+            "Date et heure de comptage": "2021-09-01T09:00:00+02:00",
+        },
+        {
+            "Nom du compteur": "Lyon N-S",
+            "Coordonnées géographiques": "45.76,4.83",
+            "Date et heure de comptage": "2021-09-01T10:00:00+02:00",
+        },
     )
     renamed, filled = clean(frame)
     valid, quarantine, summary = quarantine_invalid_rows(renamed, filled)
     assert len(valid) == 1
     assert quarantine["reason"].tolist() == list(QUARANTINE_REASONS)
     assert quarantine["row_number"].tolist() == list(range(3, 11))
-    assert quarantine.loc[quarantine["reason"] == "non_numeric_count", "comptage_horaire"].item() == "trois"
+    assert (
+        quarantine.loc[quarantine["reason"] == "non_numeric_count", "comptage_horaire"].item()
+        == "trois"
+    )
     assert summary["rows_in"] == len(frame) == summary["rows_valid"] + summary["rows_quarantined"]
     assert all(summary["by_reason"][r] == 1 for r in QUARANTINE_REASONS)
 

@@ -13,11 +13,21 @@ from tests.conftest import shared_file
 
 PARAMS = {
     "params:data_cleaning.paris_bbox": {
-        "lat_min": 48.80, "lat_max": 48.91, "lon_min": 2.22, "lon_max": 2.47,
+        "lat_min": 48.80,
+        "lat_max": 48.91,
+        "lon_min": 2.22,
+        "lon_max": 2.47,
     },
     "params:data_cleaning.split": {"test_start": None, "test_fraction": 0.2},
 }
-OUTPUTS = ("clean_counts", "train_baseline", "test_baseline", "quarantined_rows", "quarantine_summary", "split_info")
+OUTPUTS = (
+    "clean_counts",
+    "train_baseline",
+    "test_baseline",
+    "quarantined_rows",
+    "quarantine_summary",
+    "split_info",
+)
 
 
 class KeptDataset(MemoryDataset):
@@ -56,7 +66,11 @@ def test_pipeline_quarantines_bad_rows_and_keeps_the_rest(small_raw):
     bad = pd.concat([bad, bad.iloc[[2]]], ignore_index=True)
     out = run_cleaning(bad)
     reasons = out["quarantined_rows"].set_index("row_number")["reason"].to_dict()
-    assert reasons == {2: "negative_count", 3: "unparseable_timestamp", len(bad) + 1: "exact_duplicate"}
+    assert reasons == {
+        2: "negative_count",
+        3: "unparseable_timestamp",
+        len(bad) + 1: "exact_duplicate",
+    }
     assert len(out["clean_counts"]) == len(bad) - 3
     assert out["quarantine_summary"]["rows_quarantined"] == 3
 

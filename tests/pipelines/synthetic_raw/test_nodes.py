@@ -80,7 +80,9 @@ def test_missing_ids_and_coordinates_about_3_to_4_percent(small_raw):
 
 
 def test_coordinates_inside_paris_with_and_without_space(small_raw):
-    coords = small_raw.loc[small_raw["Coordonnées géographiques"] != "", "Coordonnées géographiques"]
+    coords = small_raw.loc[
+        small_raw["Coordonnées géographiques"] != "", "Coordonnées géographiques"
+    ]
     assert coords.str.contains(", ").any() and (~coords.str.contains(" ")).any()
     lat_lon = coords.str.split(",", expand=True).astype(float)
     assert lat_lon[0].between(PARIS_BBOX["lat_min"], PARIS_BBOX["lat_max"]).all()
@@ -97,7 +99,9 @@ def test_counts_written_as_ints_and_floats_and_rows_unsorted(small_raw):
 
 def test_counter_names_end_with_a_direction_and_sites_pair_up():
     counters = make_counters({**SMALL_SYNTHETIC, "n_sites": 60})
-    assert counters["counter_name"].str.match(r".+ (N-S|S-N|E-O|O-E|NE-SO|SO-NE|NO-SE|SE-NO)$").all()
+    assert (
+        counters["counter_name"].str.match(r".+ (N-S|S-N|E-O|O-E|NE-SO|SO-NE|NO-SE|SE-NO)$").all()
+    )
     per_site = counters.groupby("site_id").size()
     assert set(per_site.unique()) <= {1, 2} and (per_site == 2).mean() > 0.5
     assert 90 <= len(counters) <= 110
@@ -123,7 +127,9 @@ def test_seasonality_with_august_dip(year_counts):
 
 def test_holidays_and_rain_lower_traffic(year_counts):
     live = year_counts[~year_counts["outage"] & (year_counts["dow"] < 5)]
-    assert live.loc[live["holiday"], "count"].mean() < 0.8 * live.loc[~live["holiday"], "count"].mean()
+    assert (
+        live.loc[live["holiday"], "count"].mean() < 0.8 * live.loc[~live["holiday"], "count"].mean()
+    )
     daily = live.groupby([live["rain"] > 8])["count"].mean()
     assert daily.loc[True] < daily.loc[False]
 
@@ -131,7 +137,10 @@ def test_holidays_and_rain_lower_traffic(year_counts):
 def test_outages_are_runs_of_zeros(year_counts):
     assert year_counts["outage"].any()
     assert (year_counts.loc[year_counts["outage"], "count"] == 0).all()
-    one = year_counts[year_counts["counter_index"] == year_counts.loc[year_counts["outage"], "counter_index"].iloc[0]]
+    one = year_counts[
+        year_counts["counter_index"]
+        == year_counts.loc[year_counts["outage"], "counter_index"].iloc[0]
+    ]
     runs = one["outage"].astype(int).diff().fillna(0).ne(0).cumsum()
     longest = one[one["outage"]].groupby(runs[one["outage"]]).size().max()
     assert longest >= 6

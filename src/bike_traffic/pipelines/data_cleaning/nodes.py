@@ -111,9 +111,7 @@ def _clean_name(values: pd.Series) -> pd.Series:
     """Normalise a name: Unicode NFC, single spaces, no surrounding blanks."""
     text = _blank_to_na(values)
     uniques = pd.Series(text.dropna().unique())
-    mapping = {
-        u: " ".join(unicodedata.normalize("NFC", u).split()) for u in uniques.tolist()
-    }
+    mapping = {u: " ".join(unicodedata.normalize("NFC", u).split()) for u in uniques.tolist()}
     return text.map(mapping, na_action="ignore").astype("string")
 
 
@@ -343,7 +341,5 @@ def split_train_test(
         "test_start": stamps[is_test].min().isoformat(),
         "test_end": stamps[is_test].max().isoformat(),
     }
-    logger.info(
-        "Split at %s: %d train rows, %d test rows", info["cutoff"], len(train), len(test)
-    )
+    logger.info("Split at %s: %d train rows, %d test rows", info["cutoff"], len(train), len(test))
     return train.reset_index(drop=True), test.reset_index(drop=True), info

@@ -125,10 +125,9 @@ def make_calendar(params: dict[str, Any]) -> pd.DataFrame:
     anchors = np.array([15 + 30.4 * m for m in range(-1, 13)])
     values = np.array([MONTH_FACTORS[-1], *MONTH_FACTORS, MONTH_FACTORS[0]])
     season = np.interp(doy, anchors, values)
-    christmas = (
-        (days["date"].dt.month == 12) & (days["date"].dt.day >= 22)
-        | (days["date"].dt.month == 1) & (days["date"].dt.day <= 2)
-    )
+    christmas = (days["date"].dt.month == 12) & (days["date"].dt.day >= 22) | (
+        days["date"].dt.month == 1
+    ) & (days["date"].dt.day <= 2)
     season = np.where(christmas, season * float(params["christmas_factor"]), season)
     holiday_dates = french_holidays(days["date"].dt.year.unique())
     is_holiday = days["date"].dt.date.isin(holiday_dates).to_numpy()

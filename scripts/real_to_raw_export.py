@@ -1,0 +1,167 @@
+"""Convert the real Paris counts (parquet, English columns) into the raw export format.
+
+The reference parquet ``../shared/data/paris_counts_2020-09_2021-08.parquet`` (City of
+Paris, ODbL: "Real data: Ville de Paris") holds real hourly counts of 52 counters with
+English column names and naive UTC timestamps. This script writes them as the portal's
+raw export, the file ``data_cleaning`` ingests:
+
+* ``;``-separated UTF-8 CSV with the 16 French headers of
+  :data:`bike_traffic.raw_format.RAW_COLUMNS`, in that order;
+* timestamps converted from UTC to Europe/Paris and written with their offset
+  (``2021-03-28T03:00:00+02:00``);
+* coordinates as one ``lat,lon`` string, installation date as ``YYYY-MM-DD``;
+* the six photo/URL columns empty, ``mois_annee_comptage`` as ``YYYY-MM`` (local time);
+* counts written as they are (the parquet's floats, ``3.0``, as the portal writes them).
+
+Run from the project root::
+
+    .venv/bin/python scripts/real_to_raw_export.py
+    .venv/bin/python scripts/real_to_raw_export.py --input PATH --output PATH
+
+The output goes under ``data/`` (git-ignored): the real data is never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.datasets import RawExportDataset
+from bike_traffic.raw_format import RAW_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "paris_counts_2020-09_2021-08.parquet"
+DEFAULT_OUTPUT = ROOT / "data" / "01_raw" / "real" / "comptage-velo-donnees-compteurs-2020-2021.csv"
+
+#: Parquet columns the conversion needs.
+INPUT_COLUMNS = (
+    "counter_id",
+    "counter_name",
+    "site_id",
+    "site_name",
+    "bike_count",
+    "date",
+    "counter_installation_date",
+    "counter_technical_id",
+    "latitude",
+    "longitude",
+)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as plain strings (categories and numbers alike), missing ones empty."""
+    return values.astype("object").astype("string").fillna("")
+
+
+def _iso_with_offset(local: pd.Series) -> pd.Series:
+    """``2021-03-28T03:00:00+02:00`` for tz-aware timestamps (``%z`` gives ``+0200``)."""
+    stamp = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return stamp.str[:-2] + ":" + stamp.str[-2:]
+
+
+def _coordinate(values: pd.Series) -> pd.Series:
+    """Coordinates as the shortest exact decimal text (``48.846028``)."""
+    return pd.Series([repr(float(v)) for v in values], index=values.index, dtype="string")
+
+
+def to_raw_export(real: pd.DataFrame) -> pd.DataFrame:
+    """Map the real parquet's rows onto the raw export's 16 columns.
+
+    Args:
+        real: The parquet's rows (columns of :data:`INPUT_COLUMNS`; ``date`` naive UTC).
+
+    Returns:
+        One text column per header of :data:`RAW_COLUMNS`, in that order, row for row.
+
+    Raises:
+        ValueError: When a needed column is missing.
+    """
+    missing = [c for c in INPUT_COLUMNS if c not in real.columns]
+    if missing:
+        raise ValueError(f"Input lacks column(s) {missing}; expected {list(INPUT_COLUMNS)}")
+    stamps = pd.to_datetime(real["date"])
+    local = (
+        stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
+    ).dt.tz_convert(PARIS_TZ)
+    installed = pd.to_datetime(real["counter_installation_date"]).dt.strftime("%Y-%m-%d")
+    empty = pd.Series("", index=real.index, dtype="string")
+    columns = {
+        "Identifiant du compteur": _text(real["counter_id"]),
+        "Nom du compteur": _text(real["counter_name"]),
+        "Identifiant du site de comptage": _text(real["site_id"]),
+        "Nom du site de comptage": _text(real["site_name"]),
+        "Comptage horaire": _text(real["bike_count"]),
+        "Date et heure de comptage": _iso_with_offset(local),
+        "Date d'installation du site de comptage": installed.astype("string").fillna(""),
+        "Lien vers photo du site de comptage": empty,
+        "Coordonnées géographiques": _coordinate(real["latitude"])
+        + ","
+        + _coordinate(real["longitude"]),
+        "Identifiant technique compteur": _text(real["counter_technical_id"]),
+        "ID Photos": empty,
+        "test_lien_vers_photos_du_site_de_comptage_": empty,
+        "id_photo_1": empty,
+        "url_sites": empty,
+        "type_dimage": empty,
+        "mois_annee_comptage": local.dt.strftime("%Y-%m").astype("string"),
+    }
+    frame = pd.DataFrame(columns, index=real.index)[list(RAW_COLUMNS)]
+    return frame.reset_index(drop=True)
+
+
+def convert(source: Path, target: Path) -> int:
+    """Read the parquet at ``source``, write the raw export at ``target``.
+
+    Args:
+        source: The real parquet.
+        target: The CSV to write (folders created).
+
+    Returns:
+        The number of rows written.
+    """
+    real = pd.read_parquet(source, columns=list(INPUT_COLUMNS))
+    # Rows in the export's usual order: counter, then time.
+    real = real.sort_values(["counter_name", "date"], kind="stable")
+    raw = to_raw_export(real)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    RawExportDataset(filepath=str(target)).save(raw)
+    return len(raw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--input", type=Path, default=DEFAULT_INPUT, help="real parquet (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="raw export to write (default: %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    if not args.input.is_file():
+        print(
+            f"Input not found: {args.input}\n"
+            "The real Paris counts are read from ../shared/data/ (next to the project); "
+            "pass --input PATH to point elsewhere.",
+            file=sys.stderr,
+        )
+        return 2
+    start = time.perf_counter()
+    rows = convert(args.input, args.output)
+    size = args.output.stat().st_size / 1e6
+    print(
+        f"Wrote {rows:,} rows ({size:.1f} MB) to {args.output} "
+        f"in {time.perf_counter() - start:.1f} s. Real data: Ville de Paris (ODbL)."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

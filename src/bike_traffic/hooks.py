@@ -1,0 +1,148 @@
+"""Project hooks: fail fast on an unreachable tracking server, tag every run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
+logger = logging.getLogger(__name__)
+
+# MLflow retries an unreachable server for minutes by default: keep it short.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
+
+
+class TrackingUnreachableError(RuntimeError):
+    """The MLflow tracking server named in the configuration does not answer."""
+
+
+def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
+    """Raise at once, naming the URI, when the tracking store cannot be reached.
+
+    Args:
+        uri: An MLflow tracking URI (``http(s)://``, ``sqlite:///``, a path...).
+        timeout: Seconds to wait for an HTTP server's answer.
+
+    Raises:
+        TrackingUnreachableError: When an HTTP server does not answer in time,
+            or the folder of a SQLite file does not exist.
+    """
+    if uri.startswith(("http://", "https://")):
+        health = uri.rstrip("/") + "/health"
+        try:
+            with urllib.request.urlopen(health, timeout=timeout):  # noqa: S310
+                return
+        except urllib.error.HTTPError:
+            return  # it answered: a proxy or an older server without /health
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TrackingUnreachableError(
+                f"MLflow tracking server {uri} is unreachable ({reason}). Start it, or "
+                "unset MLFLOW_TRACKING_URI to use the local SQLite store."
+            ) from exc
+    if uri.startswith("sqlite:///"):
+        folder = Path(uri.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            raise TrackingUnreachableError(
+                f"MLflow tracking store {uri}: folder {folder} does not exist."
+            )
+
+
+def git_commit(path: Path) -> str | None:
+    """The checked-out git commit of ``path``, or None outside a repository."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "HEAD"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+class TrackingHooks:
+    """Check the tracking store before a run starts, and tag the run it makes."""
+
+    def __init__(self) -> None:
+        self._project_path: Path | None = None
+        self._tracked = False
+        self._tags: dict[str, str] = {}
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context) -> None:
+        """Check the tracking store before kedro-mlflow contacts it (it would retry for minutes)."""
+        self._project_path = Path(context.project_path)
+        try:
+            server = context.config_loader["mlflow"].get("server") or {}
+        except Exception:  # noqa: BLE001  (no mlflow.yml: kedro-mlflow uses its defaults)
+            server = {}
+        uri = server.get("mlflow_tracking_uri") or os.environ.get("MLFLOW_TRACKING_URI")
+        if uri:
+            check_tracking_uri(str(uri))
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        """Prepare the tags of the run: env, test mode, git commit.
+
+        Also forgets the MLflow run of a previous Kedro run in this process:
+        kedro-mlflow's hook is one object per process and, for a pipeline whose
+        tracking is disabled, would reopen that stale run (tests, notebooks and
+        Airflow's ``dags test`` run several pipelines in one process).
+        """
+        from bike_traffic.settings import project_root
+
+        try:
+            from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
+        except ImportError:
+            pass
+        else:
+            mlflow_hook.run_id = None
+
+        try:
+            run = catalog.load("params:run")
+        except Exception:  # noqa: BLE001  (a project without the `run` group)
+            run = {}
+        commit = git_commit(self._project_path or Path(project_root()))
+        self._tags = {
+            "kedro_env": str(run_params.get("env") or "local"),
+            "test_mode": str(bool(run.get("test_mode", False))).lower(),
+        }
+        if commit:
+            self._tags["mlflow.source.git.commit"] = commit
+            self._tags["git_commit"] = commit
+        self._tracked = True
+
+    @hook_impl
+    def before_node_run(self, node, catalog, inputs) -> None:
+        """Tag the active MLflow run once it exists (kedro-mlflow opens it)."""
+        if not self._tracked or not self._tags:
+            return
+        import mlflow
+
+        if mlflow.active_run() is not None:
+            mlflow.set_tags(self._tags)
+            self._tags = {}
+
+    @hook_impl
+    def after_node_run(self, node, catalog, inputs, outputs) -> None:
+        """Record each data fingerprint a node produces as tags of the run."""
+        if not self._tracked:
+            return
+        import mlflow
+
+        if mlflow.active_run() is None:
+            return
+        for name, value in outputs.items():
+            if name.endswith("data_fingerprint") and isinstance(value, dict):
+                prefix = name.removesuffix("data_fingerprint").rstrip(".") or "data"
+                mlflow.set_tags({f"{prefix}.data.{k}": str(v) for k, v in value.items()})

@@ -1,0 +1,84 @@
+"""``affluence_classifier``: is an hour high traffic for its counter?"""
+
+from kedro.pipeline import Node, Pipeline
+
+from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+
+from .nodes import (
+    evaluate_model,
+    fit_thresholds,
+    package_model,
+    plot_confusion_and_roc,
+    train_model,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``affluence_classifier`` pipeline (namespace ``affluence_classifier``).
+
+    Returns:
+        A pipeline from ``train_baseline``/``test_baseline`` to the thresholds,
+        the MLflow model, metrics and figures.
+    """
+    nodes = [
+        Node(
+            select_model_data,
+            ["train_baseline", "test_baseline", "params:run"],
+            ["train", "test"],
+            name="select_model_data",
+        ),
+        Node(
+            data_fingerprint,
+            ["train", "test", "params:run"],
+            "data_fingerprint",
+            name="data_fingerprint",
+        ),
+        Node(fit_thresholds, ["train", "params:label"], "thresholds", name="fit_thresholds"),
+        Node(
+            train_model,
+            {
+                "train": "train",
+                "thresholds": "thresholds",
+                "features": "params:features",
+                "model": "params:model",
+            },
+            "model",
+            name="train_model",
+        ),
+        Node(
+            evaluate_model,
+            {
+                "model": "model",
+                "thresholds": "thresholds",
+                "train": "train",
+                "test": "test",
+                "features": "params:features",
+            },
+            ["metrics", "test_predictions"],
+            name="evaluate_model",
+        ),
+        Node(
+            to_mlflow_metrics,
+            ["metrics", "params:metric_prefix"],
+            "mlflow_metrics",
+            name="log_metrics",
+        ),
+        Node(
+            plot_confusion_and_roc,
+            "test_predictions",
+            ["confusion_matrix_plot", "roc_curve_plot"],
+            name="plot_confusion_and_roc",
+        ),
+        Node(
+            package_model,
+            ["model", "test", "params:features"],
+            "mlflow_model",
+            name="package_model",
+        ),
+    ]
+    return Pipeline(
+        nodes,
+        namespace="affluence_classifier",
+        inputs={"train_baseline", "test_baseline"},
+        parameters={"params:run"},
+    )

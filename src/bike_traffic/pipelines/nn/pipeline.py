@@ -1,0 +1,84 @@
+"""``nn``: train a Keras regressor on train_baseline, judge it on test_baseline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+
+from .nodes import (
+    evaluate_model,
+    fit_preprocessor,
+    package_model,
+    plot_predictions,
+    plot_training_curves,
+    train_model,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``nn`` pipeline (namespace ``nn``).
+
+    Returns:
+        A pipeline from ``train_baseline``/``test_baseline`` to the ``.keras``
+        model, its preprocessing, the MLflow model, metrics and figures.
+    """
+    nodes = [
+        Node(
+            select_model_data,
+            ["train_baseline", "test_baseline", "params:run"],
+            ["train", "test"],
+            name="select_model_data",
+        ),
+        Node(
+            data_fingerprint,
+            ["train", "test", "params:run"],
+            "data_fingerprint",
+            name="data_fingerprint",
+        ),
+        Node(
+            fit_preprocessor, ["train", "params:features"], "preprocessor", name="fit_preprocessor"
+        ),
+        Node(
+            train_model,
+            {
+                "train": "train",
+                "preprocessor": "preprocessor",
+                "params": "params:model",
+                "seed": "params:run.seed",
+            },
+            ["model", "training_history"],
+            name="train_model",
+        ),
+        Node(
+            evaluate_model,
+            {"model": "model", "preprocessor": "preprocessor", "train": "train", "test": "test"},
+            ["metrics", "test_predictions"],
+            name="evaluate_model",
+        ),
+        Node(
+            to_mlflow_metrics,
+            ["metrics", "params:metric_prefix"],
+            "mlflow_metrics",
+            name="log_metrics",
+        ),
+        Node(
+            plot_predictions,
+            "test_predictions",
+            ["predicted_vs_actual_plot", "error_by_hour_plot"],
+            name="plot_predictions",
+        ),
+        Node(
+            plot_training_curves,
+            "training_history",
+            "training_curves_plot",
+            name="plot_training_curves",
+        ),
+        Node(
+            package_model, ["model", "preprocessor", "test"], "mlflow_model", name="package_model"
+        ),
+    ]
+    return Pipeline(
+        nodes,
+        namespace="nn",
+        inputs={"train_baseline", "test_baseline"},
+        parameters={"params:run", "params:run.seed"},
+    )

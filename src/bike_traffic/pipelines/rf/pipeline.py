@@ -1,0 +1,75 @@
+"""``rf``: train a RandomForest regressor on train_baseline, judge it on test_baseline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+
+from .nodes import (
+    evaluate_model,
+    package_model,
+    plot_feature_importances,
+    plot_predictions,
+    train_model,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``rf`` pipeline (namespace ``rf``).
+
+    Returns:
+        A pipeline from ``train_baseline``/``test_baseline`` to the MLflow model
+        ``rf.mlflow_model``, metrics and figures.
+    """
+    nodes = [
+        Node(
+            select_model_data,
+            ["train_baseline", "test_baseline", "params:run"],
+            ["train", "test"],
+            name="select_model_data",
+        ),
+        Node(
+            data_fingerprint,
+            ["train", "test", "params:run"],
+            "data_fingerprint",
+            name="data_fingerprint",
+        ),
+        Node(
+            train_model, ["train", "params:features", "params:model"], "model", name="train_model"
+        ),
+        Node(
+            evaluate_model,
+            {"model": "model", "train": "train", "test": "test", "features": "params:features"},
+            ["metrics", "test_predictions"],
+            name="evaluate_model",
+        ),
+        Node(
+            to_mlflow_metrics,
+            ["metrics", "params:metric_prefix"],
+            "mlflow_metrics",
+            name="log_metrics",
+        ),
+        Node(
+            plot_predictions,
+            "test_predictions",
+            ["predicted_vs_actual_plot", "error_by_hour_plot"],
+            name="plot_predictions",
+        ),
+        Node(
+            plot_feature_importances,
+            "model",
+            "feature_importances_plot",
+            name="plot_feature_importances",
+        ),
+        Node(
+            package_model,
+            ["model", "test", "params:features"],
+            "mlflow_model",
+            name="package_model",
+        ),
+    ]
+    return Pipeline(
+        nodes,
+        namespace="rf",
+        inputs={"train_baseline", "test_baseline"},
+        parameters={"params:run"},
+    )
