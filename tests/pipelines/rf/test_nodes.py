@@ -48,6 +48,7 @@ def test_rf_missing_feature_column_fails_clearly(fitted, small_split):
 
 
 def test_package_has_an_example_and_its_output(fitted, small_split):
-    bundle = package_model(fitted, small_split[1], FEATURES)
+    bundle, card = package_model(fitted, small_split[1], FEATURES)
+    assert card == {"model_type": "rf"}
     assert list(bundle["input_example"].columns) == FEATURES["categorical"] + FEATURES["numeric"]
     assert len(bundle["output_example"]) == 5

@@ -29,6 +29,8 @@ from bike_traffic.raw_format import COUNTER, TIMESTAMP
 
 logger = logging.getLogger(__name__)
 
+MODEL_TYPE = "affluence_classifier"
+
 _STATISTICS = ("mean", "median")
 
 
@@ -206,8 +208,10 @@ def package_model(
         features: ``params:affluence_classifier.features``.
 
     Returns:
-        ``{"model", "input_example", "output_example"}``.
+        ``{"model", "input_example", "output_example"}`` for the MLflow model
+        dataset, and the model card that tells the registry what was logged.
     """
     example = test[feature_columns(features)].head(5).reset_index(drop=True)
     example = mlflow_friendly_example(example, features["categorical"])
-    return {"model": model, "input_example": example, "output_example": model.predict(example)}
+    bundle = {"model": model, "input_example": example, "output_example": model.predict(example)}
+    return bundle, {"model_type": MODEL_TYPE}

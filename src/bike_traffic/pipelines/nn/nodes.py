@@ -27,6 +27,8 @@ from bike_traffic.raw_format import TIMESTAMP
 
 logger = logging.getLogger(__name__)
 
+MODEL_TYPE = "nn"
+
 #: Index of the out-of-vocabulary slot: counters never seen in training.
 OOV_INDEX = 0
 
@@ -234,11 +236,13 @@ def package_model(model: Any, preprocessor: dict[str, Any], test: pd.DataFrame) 
         test: Test rows (the example is their first five).
 
     Returns:
-        ``{"model", "input_example", "output_example"}``.
+        ``{"model", "input_example", "output_example"}`` for the MLflow model
+        dataset, and the model card that tells the registry what was logged.
     """
     example = transform(preprocessor, test.head(5))
-    return {
+    bundle = {
         "model": model,
         "input_example": example,
         "output_example": model.predict(example, verbose=0),
     }
+    return bundle, {"model_type": MODEL_TYPE}

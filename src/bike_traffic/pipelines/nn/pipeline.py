@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+from bike_traffic.pipelines.registry.pipeline import for_model
 
 from .nodes import (
     evaluate_model,
@@ -73,12 +74,16 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="plot_training_curves",
         ),
         Node(
-            package_model, ["model", "preprocessor", "test"], "mlflow_model", name="package_model"
+            package_model,
+            ["model", "preprocessor", "test"],
+            ["mlflow_model", "model_card"],
+            name="package_model",
         ),
     ]
-    return Pipeline(
+    training = Pipeline(
         nodes,
         namespace="nn",
         inputs={"train_baseline", "test_baseline"},
         parameters={"params:run", "params:run.seed"},
     )
+    return training + for_model("nn")

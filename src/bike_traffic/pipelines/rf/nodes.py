@@ -24,6 +24,8 @@ from bike_traffic.modeling import (
 
 logger = logging.getLogger(__name__)
 
+MODEL_TYPE = "rf"
+
 
 def feature_columns(features: dict[str, list[str]]) -> list[str]:
     """The model's input columns, categorical first.
@@ -159,8 +161,10 @@ def package_model(
         features: ``params:rf.features``.
 
     Returns:
-        ``{"model", "input_example", "output_example"}``.
+        ``{"model", "input_example", "output_example"}`` for the MLflow model
+        dataset, and the model card that tells the registry what was logged.
     """
     example = test[feature_columns(features)].head(5).reset_index(drop=True)
     example = mlflow_friendly_example(example, features["categorical"])
-    return {"model": model, "input_example": example, "output_example": model.predict(example)}
+    bundle = {"model": model, "input_example": example, "output_example": model.predict(example)}
+    return bundle, {"model_type": MODEL_TYPE}

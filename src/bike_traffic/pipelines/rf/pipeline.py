@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+from bike_traffic.pipelines.registry.pipeline import for_model
 
 from .nodes import (
     evaluate_model,
@@ -63,13 +64,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         Node(
             package_model,
             ["model", "test", "params:features"],
-            "mlflow_model",
+            ["mlflow_model", "model_card"],
             name="package_model",
         ),
     ]
-    return Pipeline(
+    training = Pipeline(
         nodes,
         namespace="rf",
         inputs={"train_baseline", "test_baseline"},
         parameters={"params:run"},
     )
+    return training + for_model("rf")

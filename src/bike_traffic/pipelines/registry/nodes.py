@@ -1,0 +1,359 @@
+"""Nodes of the registry: register, re-score the champion, decide, apply, record.
+
+Three nodes have side effects on the MLflow Model Registry and say so in their
+name and docstring: :func:`register_model_version`, :func:`apply_decision` and
+:func:`rescore_champions` (which applies pending promotions). Every decision is
+taken by :func:`bike_traffic.registry.decide`, the one place the rule lives,
+and recorded as entries appended to ``summary.json`` through the catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bike_traffic import registry as reg
+
+logger = logging.getLogger(__name__)
+
+
+def _rule(spec: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metric": spec["metric"],
+        "higher_is_better": spec["higher_is_better"],
+        "floor": spec["floor"],
+        "min_improvement": settings["min_improvement"],
+    }
+
+
+def _headline(metrics: dict[str, float], kind: str) -> dict[str, float]:
+    """The original summary fields: rmse and r2, or accuracy/precision/recall/f1_score."""
+    keys = (
+        ("accuracy", "precision", "recall", "f1_score") if kind == "classifier" else ("rmse", "r2")
+    )
+    return {k: metrics[k] for k in keys if k in metrics}
+
+
+def register_model_version(
+    model_card: dict[str, Any],
+    metrics: dict[str, float],
+    fingerprint: dict[str, Any],
+    history: list[dict],
+    spec: dict[str, Any],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """Side effect: register the model logged in this run as a new version, alias ``challenger``.
+
+    ``history`` is read first so that a corrupt ``summary.json`` stops the run
+    before anything is registered.
+
+    Args:
+        model_card: Which model type was just logged (from the model pipeline).
+        metrics: Its test metrics.
+        fingerprint: The data it saw.
+        history: ``summary.json`` (validated on load).
+        spec: ``params:registry.models.<type>``.
+        settings: ``params:registry`` (``env``).
+
+    Returns:
+        The version's identity: registered name, version, run id, model URI,
+        artifact locations (for loading without the tracking server).
+
+    Raises:
+        RuntimeError: When no MLflow run is active or the run logged no model.
+    """
+    import mlflow
+
+    model_type = reg.model_type_of(model_card["model_type"])
+    info = reg.MODEL_TYPES[model_type]
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError(
+            f"No active MLflow run: {model_type} cannot be registered. Is tracking "
+            "disabled for this pipeline in mlflow.yml?"
+        )
+    run_id = run.info.run_id
+    logged = mlflow.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run_id}' AND name = '{info['logged_name']}'",
+        output_format="list",
+    )
+    if not logged:
+        raise RuntimeError(f"Run {run_id} logged no model named {info['logged_name']!r}.")
+    model = logged[-1]
+    client = reg.client()
+    name = info["registered_name"]
+    if not client.search_registered_models(filter_string=f"name = '{name}'"):
+        client.create_registered_model(
+            name, description=f"bike_traffic {model_type}: hourly bicycle counts in Paris."
+        )
+    run_info = client.get_run(run_id)
+    code_version = run_info.data.tags.get("git_commit", "unknown")
+    tags = {
+        "model_type": info["summary_type"],
+        "env": settings["env"],
+        "test_mode": str(bool(fingerprint.get("test_mode"))).lower(),
+        "data_fingerprint": fingerprint["hash"],
+        "code_version": code_version,
+    }
+    version = client.create_model_version(
+        name,
+        source=model.model_uri,
+        run_id=run_id,
+        tags=tags,
+        description=reg.describe_metrics(metrics, info["kind"]),
+    )
+    client.set_registered_model_alias(name, reg.CHALLENGER, version.version)
+    artifact_base = run_info.info.artifact_uri.rstrip("/")
+    logger.info("Registered %s version %s (alias %s)", name, version.version, reg.CHALLENGER)
+    return {
+        "model_type": model_type,
+        "registered_model": name,
+        "version": int(version.version),
+        "run_id": run_id,
+        "model_uri": model.model_uri,
+        "model_id": model.model_id,
+        "artifact_location": model.artifact_location,
+        "extra_artifacts": {k: f"{artifact_base}/{p}" for k, p in info["extras"].items()},
+        "code_version": code_version,
+        "history_entries": len(history),
+    }
+
+
+def score_champion(registered: dict[str, Any], test: pd.DataFrame) -> dict[str, float]:
+    """Re-score the current champion on the same test rows as the challenger.
+
+    Args:
+        registered: Output of :func:`register_model_version`.
+        test: The test rows the challenger was judged on (today's ``test_baseline``).
+
+    Returns:
+        The champion's metrics and version; an empty dict when the type has no champion.
+    """
+    model_type = registered["model_type"]
+    try:
+        champion = reg.load_model(model_type, reg.CHAMPION)
+    except reg.RegistryError:
+        logger.info("%s has no champion yet", model_type)
+        return {}
+    scores = champion.score(test)
+    logger.info(
+        "Champion %s v%s re-scored on today's test set: %s", model_type, champion.version, scores
+    )
+    return {**scores, "version": champion.version}
+
+
+def decide_promotion(
+    registered: dict[str, Any],
+    metrics: dict[str, float],
+    champion: dict[str, float],
+    spec: dict[str, Any],
+    settings: dict[str, Any],
+    run: dict[str, Any],
+) -> dict[str, Any]:
+    """Apply the champion/challenger rule (pure: :func:`bike_traffic.registry.decide`).
+
+    Args:
+        registered: The challenger's identity.
+        metrics: The challenger's test metrics.
+        champion: The champion's re-scored metrics (empty: no champion yet).
+        spec: ``params:registry.models.<type>``.
+        settings: ``params:registry``.
+        run: ``params:run`` (test mode).
+
+    Returns:
+        The decision with the versions involved.
+    """
+    decision = reg.decide(
+        metrics, champion or None, _rule(spec, settings), bool(run.get("test_mode"))
+    )
+    decision["challenger_version"] = registered["version"]
+    decision["champion_version"] = champion.get("version") if champion else None
+    logger.info(
+        "%s v%s %s: %s",
+        registered["registered_model"],
+        registered["version"],
+        decision["outcome"],
+        "; ".join(decision["reasons"]),
+    )
+    return decision
+
+
+def apply_decision(
+    registered: dict[str, Any],
+    decision: dict[str, Any],
+    metrics: dict[str, float],
+    fingerprint: dict[str, Any],
+    settings: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Side effect: move the ``champion`` alias if promoted, tag both versions.
+
+    Args:
+        registered: The challenger's identity.
+        decision: Output of :func:`decide_promotion`.
+        metrics: The challenger's test metrics.
+        fingerprint: The data it saw.
+        settings: ``params:registry`` (``env``).
+
+    Returns:
+        The entries to append to ``summary.json``: the model, then the decision.
+    """
+    client = reg.client()
+    name, version = registered["registered_model"], registered["version"]
+    promoted = decision["outcome"] == "promoted"
+    if promoted:
+        client.set_registered_model_alias(name, reg.CHAMPION, version)
+    tags = {
+        "decision": decision["outcome"],
+        "decision_metric": decision["metric"],
+        "challenger_score": f"{decision['challenger_score']:.6g}",
+        "champion_score": str(decision["champion_score"]),
+        "min_improvement": str(decision["min_improvement"]),
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, str(version), key, value)
+    if decision["champion_version"] is not None:
+        client.set_model_version_tag(
+            name,
+            str(decision["champion_version"]),
+            f"challenged_by_v{version}",
+            f"{decision['outcome']} ({decision['challenger_score']:.4g} vs "
+            f"{decision['champion_score']:.4g})",
+        )
+    kind = reg.MODEL_TYPES[registered["model_type"]]["kind"]
+    summary_type = reg.MODEL_TYPES[registered["model_type"]]["summary_type"]
+    stamp = reg.now()
+    common = {
+        "model_type": summary_type,
+        "env": settings["env"],
+        "test_mode": bool(fingerprint.get("test_mode")),
+    }
+    model_entry = {
+        "timestamp": stamp,
+        "entry_type": "model",
+        **common,
+        "run_id": registered["run_id"],
+        "model_uri": registered["model_uri"],
+        "artifact_location": registered["artifact_location"],
+        "extra_artifacts": registered["extra_artifacts"],
+        "registered_model": name,
+        "version": version,
+        **_headline(metrics, kind),
+        "metrics": {k: v for k, v in metrics.items() if not np.isnan(v)},
+        "data_fingerprint": fingerprint,
+        "code_version": registered["code_version"],
+        "is_champion": promoted,
+    }
+    decision_entry = {
+        "timestamp": stamp,
+        "entry_type": "decision",
+        **common,
+        "registered_model": name,
+        "version": version,
+        **decision,
+    }
+    return [model_entry, decision_entry]
+
+
+def rescore_champions(
+    test: pd.DataFrame, history: list[dict], settings: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Side effect: re-score every champion on today's test set and settle pending challengers.
+
+    A challenger is pending when it carries the ``challenger`` alias but
+    ``summary.json`` holds no decision for it (its run stopped before deciding).
+
+    Args:
+        test: ``test_baseline``.
+        history: ``summary.json``.
+        settings: ``params:registry`` (``env``, ``min_improvement``, ``models``).
+
+    Returns:
+        Entries to append: one ``rescore`` per champion, decisions for pending ones.
+    """
+    entries: list[dict[str, Any]] = []
+    env = settings["env"]
+    for model_type, spec in settings["models"].items():
+        info = reg.MODEL_TYPES[reg.model_type_of(model_type)]
+        try:
+            champion = reg.load_model(model_type, reg.CHAMPION, history=history, env=env)
+        except reg.RegistryError as exc:
+            logger.info("No champion to re-score for %s: %s", model_type, exc)
+            champion = None
+        champion_scores = None
+        if champion is not None:
+            champion_scores = champion.score(test)
+            entries.append(
+                {
+                    "timestamp": reg.now(),
+                    "entry_type": "rescore",
+                    "model_type": info["summary_type"],
+                    "env": env,
+                    "registered_model": info["registered_name"],
+                    "version": champion.version,
+                    "source": champion.source,
+                    "metrics": champion_scores,
+                    "test_rows": len(test),
+                }
+            )
+        decided = {
+            e.get("version")
+            for e in history
+            if e.get("entry_type") == "decision"
+            and e.get("registered_model") == info["registered_name"]
+        }
+        try:
+            pending = reg.load_model(model_type, reg.CHALLENGER)
+        except reg.RegistryError:
+            continue
+        if pending.version in decided or pending.version == getattr(champion, "version", None):
+            continue
+        version = reg.client().get_model_version(info["registered_name"], str(pending.version))
+        test_mode = version.tags.get("test_mode") == "true"
+        decision = reg.decide(
+            pending.score(test),
+            None if champion_scores is None else champion_scores,
+            _rule(spec, settings),
+            test_mode,
+        )
+        decision.update(
+            challenger_version=pending.version, champion_version=getattr(champion, "version", None)
+        )
+        if decision["outcome"] == "promoted":
+            reg.client().set_registered_model_alias(
+                info["registered_name"], reg.CHAMPION, pending.version
+            )
+        reg.client().set_model_version_tag(
+            info["registered_name"], str(pending.version), "decision", decision["outcome"]
+        )
+        entries.append(
+            {
+                "timestamp": reg.now(),
+                "entry_type": "decision",
+                "model_type": info["summary_type"],
+                "env": env,
+                "test_mode": test_mode,
+                "registered_model": info["registered_name"],
+                "version": pending.version,
+                "pending": True,
+                **decision,
+            }
+        )
+        if decision["outcome"] == "promoted":
+            entries.append(
+                {
+                    "timestamp": reg.now(),
+                    "entry_type": "promotion",
+                    "model_type": info["summary_type"],
+                    "env": env,
+                    "registered_model": info["registered_name"],
+                    "from_version": getattr(champion, "version", None),
+                    "to_version": pending.version,
+                    "reason": "pending challenger",
+                }
+            )
+        logger.info("Pending %s v%s: %s", model_type, pending.version, decision["outcome"])
+    return entries

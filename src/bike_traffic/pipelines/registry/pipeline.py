@@ -1,0 +1,120 @@
+"""``registry``: the template that ends every model pipeline, and the standalone pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    apply_decision,
+    decide_promotion,
+    register_model_version,
+    rescore_champions,
+    score_champion,
+)
+
+
+def registry_template() -> Pipeline:
+    """Register, re-score the champion, decide and record: one template for every model type.
+
+    Used inside a model pipeline's namespace (``rf``, ``nn``, ``affluence_classifier``):
+    it reads that namespace's ``model_card``, ``metrics``, ``data_fingerprint`` and
+    ``test``, and appends to ``summary.json`` through ``<type>.summary_entries``.
+
+    Returns:
+        The un-namespaced template.
+    """
+    return Pipeline(
+        [
+            Node(
+                register_model_version,
+                {
+                    "model_card": "model_card",
+                    "metrics": "metrics",
+                    "fingerprint": "data_fingerprint",
+                    "history": "summary_history",
+                    "spec": "params:registry_spec",
+                    "settings": "params:registry",
+                },
+                "registered_version",
+                name="register_model_version",
+            ),
+            Node(
+                score_champion,
+                ["registered_version", "test"],
+                "champion_scores",
+                name="score_champion",
+            ),
+            Node(
+                decide_promotion,
+                {
+                    "registered": "registered_version",
+                    "metrics": "metrics",
+                    "champion": "champion_scores",
+                    "spec": "params:registry_spec",
+                    "settings": "params:registry",
+                    "run": "params:run",
+                },
+                "promotion_decision",
+                name="decide_promotion",
+            ),
+            Node(
+                apply_decision,
+                {
+                    "registered": "registered_version",
+                    "decision": "promotion_decision",
+                    "metrics": "metrics",
+                    "fingerprint": "data_fingerprint",
+                    "settings": "params:registry",
+                },
+                "summary_entries",
+                name="apply_decision",
+            ),
+        ]
+    )
+
+
+def for_model(model_type: str) -> Pipeline:
+    """The registry template wired for one model type, inside that type's namespace.
+
+    Args:
+        model_type: ``rf``, ``nn`` or ``affluence_classifier``.
+
+    Returns:
+        The namespaced registry nodes; they append to ``<type>.summary_entries``
+        (the same ``summary.json`` for every type), ``summary_history`` and
+        ``params:registry`` stay shared.
+    """
+    return Pipeline(
+        registry_template(),
+        namespace=model_type,
+        inputs={"summary_history"},
+        parameters={
+            "params:registry": "params:registry",
+            "params:run": "params:run",
+            "params:registry_spec": f"params:registry.models.{model_type}",
+        },
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """``kedro run --pipelines registry``: re-score champions, settle pending challengers.
+
+    Returns:
+        A one-node pipeline from ``test_baseline`` and ``summary_history`` to
+        ``registry.summary_entries`` (appended to ``summary.json``).
+    """
+    return Pipeline(
+        [
+            Node(
+                rescore_champions,
+                {
+                    "test": "test_baseline",
+                    "history": "summary_history",
+                    "settings": "params:registry",
+                },
+                "summary_entries",
+                name="rescore_champions",
+            )
+        ],
+        namespace="registry",
+        inputs={"test_baseline", "summary_history"},
+        parameters={"params:registry"},
+    )
