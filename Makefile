@@ -9,7 +9,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install run test lint bench clean-data
+.PHONY: install run test lint bench
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,14 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# Every benchmark at full default size; prints the figures and rewrites docs/benchmarks.md.
+bench: install
+	$(BIN)/kedro run --pipelines synthetic_raw --only-missing-outputs
+	$(BIN)/kedro run --pipelines data_cleaning
+	$(BIN)/python scripts/bench_data_cleaning.py --write-docs
+	$(BIN)/python scripts/bench_models.py --write-docs
+	@if [ -f scripts/bench_app.py ]; then $(BIN)/python scripts/bench_app.py --write-docs; fi
 
 lint: install
 	$(BIN)/ruff check src tests apps scripts
