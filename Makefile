@@ -9,7 +9,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench airflow-venv airflow-dag
 
 install: $(VENV)/.installed
 
@@ -26,7 +26,7 @@ run: install
 	$(BIN)/kedro run --pipelines synthetic_raw --only-missing-outputs
 	$(BIN)/kedro run
 
-test: install
+test: install airflow-venv
 	$(BIN)/pytest
 
 # Every benchmark at full default size; prints the figures and rewrites docs/benchmarks.md.
@@ -40,3 +40,25 @@ bench: install
 lint: install
 	$(BIN)/ruff check src tests apps scripts
 	$(BIN)/ruff format --check src tests apps scripts
+
+# Apache Airflow in a virtual environment of its own (its pins clash with the project's).
+# It only schedules: every task of the DAG runs `kedro` from $(VENV) (docs/monitoring.md).
+# tests/test_airflow_dag.py runs its `airflow` from BIKE_TRAFFIC_AIRFLOW_VENV.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_VERSION := 3.3.2
+export BIKE_TRAFFIC_AIRFLOW_VENV := $(abspath $(AIRFLOW_VENV))
+
+airflow-venv: $(AIRFLOW_VENV)/.installed
+
+$(AIRFLOW_VENV)/.installed:
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)"
+	touch $@
+
+# Regenerate the weekly DAG airflow/dags/bike_traffic_retrain_dag.py (commit it);
+# `make airflow-dag AIRFLOW_ENV=prod` writes the prod one beside it.
+AIRFLOW_ENV ?= local
+airflow-dag: install
+	$(BIN)/kedro airflow create --pipelines retrain --group-by namespace --env $(AIRFLOW_ENV) \
+		--jinja-file airflow/dag_template.j2 --target-dir airflow/dags

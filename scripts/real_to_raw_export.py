@@ -17,6 +17,11 @@ Run from the project root::
 
     .venv/bin/python scripts/real_to_raw_export.py
     .venv/bin/python scripts/real_to_raw_export.py --input PATH --output PATH
+    .venv/bin/python scripts/real_to_raw_export.py --check   # and check the round trip
+
+``--check`` loads the written file with ``RawExportDataset``, runs the ``data_cleaning``
+nodes up to ``add_time_features`` and checks: same rows, none quarantined, same total
+count and the same instants as the parquet (exit status 1 otherwise).
 
 The output goes under ``data/`` (git-ignored): the real data is never committed.
 """
@@ -133,6 +138,43 @@ def convert(source: Path, target: Path) -> int:
     return len(raw)
 
 
+def check_round_trip(source: Path, target: Path) -> list[str]:
+    """Load ``target`` as ``data_cleaning`` does and compare it with ``source``.
+
+    Args:
+        source: The real parquet.
+        target: The raw export written from it.
+
+    Returns:
+        The problems found (empty when the round trip is exact).
+    """
+    from bike_traffic.pipelines.data_cleaning import nodes as cleaning
+
+    real = pd.read_parquet(source, columns=["bike_count", "date"])
+    renamed = cleaning.rename_columns(RawExportDataset(filepath=str(target)).load())
+    filled = cleaning.fill_missing_identifiers(cleaning.parse_fields(renamed))
+    valid, _, summary = cleaning.quarantine_invalid_rows(renamed, filled)
+    features = cleaning.add_time_features(valid)
+    problems = []
+    if len(features) != len(real):
+        problems.append(f"{len(features):,} clean rows for {len(real):,} in the parquet")
+    if summary["rows_quarantined"]:
+        problems.append(f"{summary['rows_quarantined']:,} rows quarantined: {summary['by_reason']}")
+    total, expected = features["comptage_horaire"].sum(), real["bike_count"].sum()
+    if total != expected:
+        problems.append(f"total count {total:,.0f} instead of {expected:,.0f}")
+    written = features["date_et_heure_de_comptage"].dt.tz_convert("UTC").dt.tz_localize(None)
+    if not written.sort_values().to_numpy().astype("datetime64[s]").tolist() == (
+        real["date"].sort_values().to_numpy().astype("datetime64[s]").tolist()
+    ):
+        problems.append("timestamps differ from the parquet's (UTC)")
+    print(
+        f"Round trip: {len(features):,} clean rows, {summary['rows_quarantined']} quarantined, "
+        f"total count {total:,.0f} (parquet {expected:,.0f})."
+    )
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -143,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=DEFAULT_OUTPUT,
         help="raw export to write (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="reload the output through RawExportDataset and data_cleaning, compare",
     )
     args = parser.parse_args(argv)
     if not args.input.is_file():
@@ -160,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         f"Wrote {rows:,} rows ({size:.1f} MB) to {args.output} "
         f"in {time.perf_counter() - start:.1f} s. Real data: Ville de Paris (ODbL)."
     )
+    if args.check:
+        problems = check_round_trip(args.input, args.output)
+        for problem in problems:
+            print(f"Round trip FAILED: {problem}", file=sys.stderr)
+        return 1 if problems else 0
     return 0
 
 

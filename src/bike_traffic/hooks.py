@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
 logger = logging.getLogger(__name__)
@@ -146,3 +147,50 @@ class TrackingHooks:
             if name.endswith("data_fingerprint") and isinstance(value, dict):
                 prefix = name.removesuffix("data_fingerprint").rstrip(".") or "data"
                 mlflow.set_tags({f"{prefix}.data.{k}": str(v) for k, v in value.items()})
+
+
+#: fsspec's per-protocol defaults that :func:`use_gcs_credentials` set last.
+_GCS_DEFAULTS_SET: set[str] = set()
+
+
+def use_gcs_credentials(credentials: dict[str, Any] | None) -> None:
+    """Make ``credentials`` the default keyword arguments of every gcsfs filesystem.
+
+    fsspec applies ``fsspec.config.conf["gs"]`` to each ``gs://`` filesystem it
+    creates, so every kedro-datasets entry, the inner files of the MLflow artifact
+    datasets and :func:`bike_traffic.registry.load_model`'s fallback read with these
+    credentials, without a ``credentials:`` key on each catalog entry. Arguments given
+    explicitly to a dataset still win. ``None`` removes what an earlier call set.
+
+    Args:
+        credentials: gcsfs arguments (``token``, optionally ``project``), or None.
+    """
+    import fsspec.config
+
+    defaults = fsspec.config.conf.setdefault("gs", {})
+    for key in _GCS_DEFAULTS_SET:
+        defaults.pop(key, None)
+    _GCS_DEFAULTS_SET.clear()
+    for key, value in (credentials or {}).items():
+        defaults[key] = value
+        _GCS_DEFAULTS_SET.add(key)
+    if not defaults:
+        fsspec.config.conf.pop("gs", None)
+
+
+class StorageCredentialsHooks:
+    """Give ``gs://`` paths the credentials of ``credentials.yml``'s ``gcp_credentials``.
+
+    conf/prod/credentials.yml names them once (a token from ``GCS_TOKEN``, Google's
+    default credentials otherwise); an environment without them leaves gcsfs to its
+    own defaults. The credentials are never logged.
+    """
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context) -> None:
+        """Set (or clear) gcsfs' default credentials before the catalog is created."""
+        try:
+            credentials = context.config_loader["credentials"]
+        except MissingConfigException:
+            credentials = {}
+        use_gcs_credentials((credentials or {}).get("gcp_credentials"))

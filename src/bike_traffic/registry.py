@@ -393,6 +393,7 @@ def load_model(
     history: list[dict] | None = None,
     env: str | None = None,
     tracking_uri: str | None = None,
+    use_registry: bool = True,
 ) -> LoadedModel:
     """Load a model of the project by ``champion`` (default), ``best`` or version.
 
@@ -407,6 +408,8 @@ def load_model(
         history: The ``summary.json`` history (needed for ``best`` and the fallback).
         env: Environment whose entries count in ``summary.json``.
         tracking_uri: The tracking URI (MLflow's current one when None).
+        use_registry: False when the tracking server is known to be unreachable:
+            go straight to ``summary.json`` instead of waiting on the server.
 
     Returns:
         A :class:`LoadedModel`.
@@ -416,6 +419,8 @@ def load_model(
     """
     model_type = model_type_of(model_type)
     try:
+        if not use_registry:
+            raise ConnectionError("the MLflow registry was reported unreachable")
         mlflow_client = client(tracking_uri)
         version = resolve_version(model_type, which, history, env, mlflow_client)
         model = _load_flavor(model_type, version.source)

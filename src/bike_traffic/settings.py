@@ -36,6 +36,6 @@ CONFIG_LOADER_ARGS = {
     },
 }
 
-from bike_traffic.hooks import TrackingHooks  # noqa: E402
+from bike_traffic.hooks import StorageCredentialsHooks, TrackingHooks  # noqa: E402
 
-HOOKS = (TrackingHooks(),)
+HOOKS = (TrackingHooks(), StorageCredentialsHooks())

@@ -149,3 +149,20 @@ def test_outages_are_runs_of_zeros(year_counts):
 def test_mean_count_matches_the_real_export(year_counts):
     assert year_counts["count"].mean() == pytest.approx(YEAR["mean_hourly_count"], rel=0.1)
     assert np.median(year_counts["count"]) < year_counts["count"].mean()
+
+
+def test_an_injected_shift_multiplies_the_chosen_counters_from_its_start():
+    from bike_traffic.pipelines.synthetic_raw.nodes import traffic_shift
+
+    counters, calendar = make_counters(SMALL_SYNTHETIC), make_calendar(SMALL_SYNTHETIC)
+    assert traffic_shift(counters, calendar, SMALL_SYNTHETIC) == 1.0
+    shift = {"start": "2024-04-01", "days": 3, "counter_share": 0.5, "factor": 2.0}
+    factors = traffic_shift(counters, calendar, {**SMALL_SYNTHETIC, "shift": shift})
+    hit = calendar["ts_local"].dt.strftime("%Y-%m-%d").between("2024-04-01", "2024-04-03")
+    assert factors.shape == (len(counters), len(calendar))
+    assert set(np.unique(factors[:, ~hit.to_numpy()])) == {1.0}
+    shifted_rows = (factors[:, hit.to_numpy()] == 2.0).all(axis=1)
+    assert shifted_rows.sum() == round(0.5 * len(counters))
+    plain = simulate_counts(counters, calendar, SMALL_SYNTHETIC)
+    doubled = simulate_counts(counters, calendar, {**SMALL_SYNTHETIC, "shift": shift})
+    assert doubled["count"].sum() > plain["count"].sum()

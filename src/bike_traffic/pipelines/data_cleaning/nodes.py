@@ -136,7 +136,7 @@ def parse_fields(renamed: pd.DataFrame) -> pd.DataFrame:
     counts = pd.to_numeric(_blank_to_na(renamed[COUNT]), errors="coerce")
     coords = _blank_to_na(renamed[COORDINATES]).str.split(",", n=1, expand=True)
     if coords.shape[1] < 2:
-        coords = coords.reindex(columns=[0, 1])
+        coords = coords.reindex(columns=[0, 1]).astype("string")
     latitude = pd.to_numeric(coords[0].str.strip(), errors="coerce")
     longitude = pd.to_numeric(coords[1].str.strip(), errors="coerce")
     return renamed.assign(

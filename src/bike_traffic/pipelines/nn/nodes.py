@@ -110,7 +110,11 @@ def build_model(vocabulary_size: int, n_numeric: int, params: dict[str, Any]):
 
 
 def train_model(
-    train: pd.DataFrame, preprocessor: dict[str, Any], params: dict[str, Any], seed: int
+    train: pd.DataFrame,
+    preprocessor: dict[str, Any],
+    params: dict[str, Any],
+    seed: int,
+    initial_model: Any = None,
 ) -> tuple[Any, dict[str, list[float]]]:
     """Fit the network with early stopping on the last, time-ordered slice of train.
 
@@ -120,6 +124,9 @@ def train_model(
         params: ``params:nn.model`` (architecture, ``epochs``, ``batch_size``,
             ``patience``, ``validation_fraction``).
         seed: Random seed (``params:run.seed``).
+        initial_model: A fitted network to go on training (fine-tuning, with
+            ``params["learning_rate"]``) instead of a new one; ``preprocessor``
+            must be the one it was trained with.
 
     Returns:
         The fitted ``keras.Model`` and its training history (a dict of lists).
@@ -131,7 +138,14 @@ def train_model(
     n_val = max(int(len(ordered) * float(params["validation_fraction"])), 1)
     fit_rows, val_rows = ordered.iloc[:-n_val], ordered.iloc[-n_val:]
     scale = preprocessor["target_scale"]
-    model = build_model(len(preprocessor["vocabulary"]), len(preprocessor["numeric"]), params)
+    if initial_model is None:
+        model = build_model(len(preprocessor["vocabulary"]), len(preprocessor["numeric"]), params)
+    else:
+        model = initial_model
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=float(params["learning_rate"])),
+            loss=params["loss"],
+        )
     history = model.fit(
         transform(preprocessor, fit_rows),
         fit_rows[TARGET].to_numpy(dtype="float32") / scale,

@@ -209,6 +209,7 @@ def simulate_counts(
     drift = rng.normal(0, 0.15, n_c)[:, None] * np.linspace(-0.5, 0.5, n_h)[None, :]
     mu *= np.exp(drift)
     mu *= float(params["mean_hourly_count"]) / mu.mean()
+    mu *= traffic_shift(counters, calendar, params)
 
     k = float(params["dispersion"])
     counts = rng.poisson(mu * rng.gamma(k, 1.0 / k, size=mu.shape))
@@ -237,6 +238,49 @@ def simulate_counts(
             "outage": outage.ravel(),
         }
     )
+
+
+def traffic_shift(
+    counters: pd.DataFrame, calendar: pd.DataFrame, params: dict[str, Any]
+) -> np.ndarray | float:
+    """Multipliers of the expected counts that inject a shift (``params["shift"]``).
+
+    For the drift-monitoring demo (docs/monitoring.md): from the local date
+    ``start``, for ``days`` days (null: to the end), the expected counts of a
+    ``counter_share`` of the counters (drawn with a stream of their own; 1.0 =
+    all, as a month of strikes) are multiplied by ``factor``.
+
+    Args:
+        counters: Output of :func:`make_counters`.
+        calendar: Output of :func:`make_calendar`.
+        params: ``synthetic_raw`` parameters; no ``shift`` (or null) means none.
+
+    Returns:
+        1.0 without a shift, else an ``(n_counters, n_hours)`` array of factors.
+    """
+    shift = params.get("shift")
+    if not shift:
+        return 1.0
+    start = pd.Timestamp(shift["start"]).tz_localize(PARIS_TZ)
+    stamps = calendar["ts_local"]
+    in_shift = stamps >= start
+    if shift.get("days"):
+        in_shift &= stamps < start + pd.DateOffset(days=int(shift["days"]))
+    in_shift = in_shift.to_numpy()
+    n_c = len(counters)
+    n_shifted = max(1, round(float(shift.get("counter_share", 1.0)) * n_c))
+    shifted = _rng(params, "shift").choice(n_c, size=min(n_shifted, n_c), replace=False)
+    factors = np.ones((n_c, len(calendar)))
+    factors[np.ix_(np.sort(shifted), np.flatnonzero(in_shift))] = float(shift["factor"])
+    logger.warning(
+        "Injected shift: x%s for %d of %d counters over %d hours from %s",
+        shift["factor"],
+        len(shifted),
+        n_c,
+        int(in_shift.sum()),
+        start.date(),
+    )
+    return factors
 
 
 def _iso_with_colon(ts: pd.DatetimeIndex) -> np.ndarray:

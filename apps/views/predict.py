@@ -1,0 +1,154 @@
+"""Predict: a counter, a date and an hour -> the predicted count (or high/low traffic)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import app_support as app
+import pandas as pd
+import plotly.graph_objects as go
+import pydeck as pdk
+import streamlit as st
+
+from bike_traffic import serving
+from bike_traffic.calendar import PARIS_TZ
+
+COUNTER = "nom_du_compteur"
+MAP_KEY = "counter_map"
+
+
+def pick_from_map() -> None:
+    """Make the counter clicked on the map the chosen one."""
+    state = st.session_state.get(MAP_KEY) or {}
+    objects = (state.get("selection") or {}).get("objects") or {}
+    clicked = objects.get("counters") or []
+    if clicked:
+        st.session_state["counter"] = clicked[0][COUNTER]
+
+
+def counter_map(counters: pd.DataFrame, chosen: str) -> pdk.Deck:
+    """Every counter on a map of Paris, the chosen one in red."""
+    is_chosen = counters[COUNTER] == chosen
+    data = (
+        counters[[COUNTER, "latitude", "longitude"]]
+        .assign(
+            color=[[214, 39, 40, 255] if c else [31, 119, 180, 190] for c in is_chosen],
+            radius=[380 if c else 150 for c in is_chosen],
+            chosen=is_chosen.to_numpy(),
+        )
+        .sort_values("chosen", kind="stable")
+    )  # the chosen counter drawn last, on top
+    layer = pdk.Layer(
+        "ScatterplotLayer",
+        data=data,
+        id="counters",
+        get_position="[longitude, latitude]",
+        get_fill_color="color",
+        get_radius="radius",
+        radius_min_pixels=4,
+        stroked=True,
+        get_line_color=[255, 255, 255],
+        line_width_min_pixels=1,
+        pickable=True,
+    )
+    view = pdk.ViewState(**serving.map_view(counters))
+    return pdk.Deck(
+        layers=[layer],
+        initial_view_state=view,
+        map_style="light",
+        tooltip={"text": "{nom_du_compteur}"},
+    )
+
+
+def profile_chart(
+    profile: pd.DataFrame, reference: pd.DataFrame, hour: int, classifier: bool, day: dt.date
+) -> go.Figure:
+    """The day's predicted hourly profile beside the counter's historical average."""
+    weekend = bool(profile["is_weekend"].iloc[0])
+    kind = "weekends" if weekend else "weekdays"
+    shown = profile.drop_duplicates("hour")
+    history = reference.loc[reference["is_weekend"] == weekend].sort_values("hour")
+    fig = go.Figure()
+    fig.add_scatter(
+        x=shown["hour"], y=shown["prediction"], mode="lines+markers", name=f"predicted, {day}"
+    )
+    fig.add_scatter(
+        x=history["hour"],
+        y=history["baseline"],
+        mode="lines",
+        line={"dash": "dash"},
+        name=f"{'share of high hours' if classifier else 'average'} on {kind}, training data",
+    )
+    fig.add_vline(x=hour, line_width=1, line_color="grey")
+    fig.update_layout(
+        xaxis={"title": "hour (Europe/Paris)", "dtick": 2, "range": [-0.5, 23.5]},
+        yaxis={
+            "title": "P(high traffic)" if classifier else "bikes per hour",
+            "rangemode": "tozero",
+        },
+        legend={"orientation": "h", "y": -0.25},
+        margin={"t": 30, "b": 10},
+        height=380,
+    )
+    return fig
+
+
+loaded = app.model()
+counters = app.counters()
+names = counters[COUNTER].tolist()
+classifier = loaded.kind == "classifier"
+
+st.title("Predict hourly bike traffic")
+st.caption(
+    f"{serving.MODEL_LABELS[loaded.model_type]} v{loaded.version}: "
+    + (
+        "probability that the hour is busier than the counter's usual level."
+        if classifier
+        else "predicted number of bikes in the hour."
+    )
+)
+if st.session_state.get("counter") not in names:
+    st.session_state["counter"] = names[0]
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    counter = st.selectbox(
+        "Counter", names, key="counter", help="Type to search, or click a counter on the map."
+    )
+    day = st.date_input("Date", value=pd.Timestamp.now(tz=PARIS_TZ).date(), key="day")
+    hour = st.selectbox(
+        "Hour", list(range(24)), index=8, format_func="{:02d}:00".format, key="hour"
+    )
+    with app.shown_errors("Cannot predict"):
+        row = counters.loc[counters[COUNTER] == counter].iloc[0]
+        profile = serving.predict_day(loaded, row, day)
+        at = serving.pick_hour(profile, hour)
+    if at is None:
+        st.warning(f"{hour:02d}:00 does not exist on {day} in Paris: the clocks go forward.")
+    elif classifier:
+        level = "High" if at["prediction"] >= 0.5 else "Low"
+        st.metric(
+            f"Traffic at {hour:02d}:00 on {day}",
+            f"{level} traffic",
+            help="High: above the counter's mean hourly count on the training data.",
+        )
+        st.metric("Probability of high traffic", f"{at['prediction']:.2f}")
+    else:
+        st.metric(
+            f"Predicted bikes at {hour:02d}:00 on {day}",
+            f"{at['prediction']:,.0f}",
+            help="Bikes counted in the hour starting at that time.",
+        )
+with right:
+    st.pydeck_chart(
+        counter_map(counters, counter),
+        on_select=pick_from_map,
+        selection_mode="single-object",
+        key=MAP_KEY,
+        height=380,
+    )
+
+reference = app.reference_profile(loaded)
+reference = reference.loc[reference[COUNTER].astype(str) == counter]
+st.subheader(f"{counter}, {day:%A %d %B %Y}")
+st.plotly_chart(profile_chart(profile, reference, hour, classifier, day), key="profile_chart")

@@ -1,0 +1,239 @@
+"""``retrain``: a challenger per model type on recent data, judged by the registry's rule.
+
+One namespace per model type (``retrain_rf``, ``retrain_nn``,
+``retrain_affluence_classifier``), each a complete run: pick the rows, train
+with the model pipeline's own nodes, then the registry template (register the
+version as ``challenger``, re-score the champion on the same fixed
+``test_baseline``, decide with :func:`bike_traffic.registry.decide`, append to
+``summary.json``). ``kedro run --pipelines retrain --namespaces retrain_rf``
+retrains one type; the Airflow DAG runs each namespace as one task.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+from bike_traffic.pipelines.affluence_classifier import nodes as affluence
+from bike_traffic.pipelines.monitoring.nodes import select_window
+from bike_traffic.pipelines.nn import nodes as nn
+from bike_traffic.pipelines.registry.pipeline import registry_template
+from bike_traffic.pipelines.rf import nodes as rf
+
+from .nodes import build_training_rows, champion_preprocessor, fine_tune_nn, load_nn_champion
+
+#: The model types ``retrain`` makes challengers for, in the DAG's order.
+MODEL_TYPES = ("rf", "nn", "affluence_classifier")
+
+
+def _data_nodes() -> list[Node]:
+    """Rows: recent window + history of train_baseline; the fixed test set; fingerprint."""
+    return [
+        Node(
+            select_window,
+            ["clean_counts", "params:window"],
+            ["window_rows", "window_info"],
+            name="select_window",
+        ),
+        Node(
+            build_training_rows,
+            {
+                "train": "train_baseline",
+                "window": "window_rows",
+                "test": "test_baseline",
+                "data": "params:data",
+            },
+            "training_rows",
+            name="build_training_rows",
+        ),
+        Node(
+            select_model_data,
+            ["training_rows", "test_baseline", "params:run"],
+            ["train", "test"],
+            name="select_model_data",
+        ),
+        Node(
+            data_fingerprint,
+            ["train", "test", "params:run"],
+            "data_fingerprint",
+            name="fingerprint",
+        ),
+        Node(
+            to_mlflow_metrics,
+            ["metrics", "params:metric_prefix"],
+            "mlflow_metrics",
+            name="log_metrics",
+        ),
+    ]
+
+
+def _rf_nodes() -> list[Node]:
+    return [
+        Node(
+            rf.train_model,
+            ["train", "params:features", "params:model"],
+            "model",
+            name="train_model",
+        ),
+        Node(
+            rf.evaluate_model,
+            {"model": "model", "train": "train", "test": "test", "features": "params:features"},
+            ["metrics", "test_predictions"],
+            name="evaluate_model",
+        ),
+        Node(
+            rf.plot_predictions,
+            "test_predictions",
+            ["predicted_vs_actual_plot", "error_by_hour_plot"],
+            name="plot_predictions",
+        ),
+        Node(
+            rf.package_model,
+            ["model", "test", "params:features"],
+            ["mlflow_model", "model_card"],
+            name="package_model",
+        ),
+    ]
+
+
+def _nn_nodes() -> list[Node]:
+    return [
+        Node(
+            load_nn_champion,
+            ["summary_history", "params:registry"],
+            "champion",
+            name="load_champion",
+        ),
+        Node(
+            champion_preprocessor,
+            ["champion", "train", "params:features"],
+            "preprocessor",
+            name="champion_preprocessor",
+        ),
+        Node(
+            fine_tune_nn,
+            {
+                "champion": "champion",
+                "train": "train",
+                "preprocessor": "preprocessor",
+                "params": "params:model",
+                "fine_tune": "params:fine_tune",
+                "seed": "params:run.seed",
+            },
+            ["model", "training_history"],
+            name="fine_tune_model",
+        ),
+        Node(
+            nn.evaluate_model,
+            {"model": "model", "preprocessor": "preprocessor", "train": "train", "test": "test"},
+            ["metrics", "test_predictions"],
+            name="evaluate_model",
+        ),
+        Node(
+            nn.plot_predictions,
+            "test_predictions",
+            ["predicted_vs_actual_plot", "error_by_hour_plot"],
+            name="plot_predictions",
+        ),
+        Node(
+            nn.plot_training_curves,
+            "training_history",
+            "training_curves_plot",
+            name="plot_training_curves",
+        ),
+        Node(
+            nn.package_model,
+            ["model", "preprocessor", "test"],
+            ["mlflow_model", "model_card"],
+            name="package_model",
+        ),
+    ]
+
+
+def _affluence_nodes() -> list[Node]:
+    return [
+        Node(
+            affluence.fit_thresholds, ["train", "params:label"], "thresholds", name="fit_thresholds"
+        ),
+        Node(
+            affluence.train_model,
+            {
+                "train": "train",
+                "thresholds": "thresholds",
+                "features": "params:features",
+                "model": "params:model",
+            },
+            "model",
+            name="train_model",
+        ),
+        Node(
+            affluence.evaluate_model,
+            {
+                "model": "model",
+                "thresholds": "thresholds",
+                "train": "train",
+                "test": "test",
+                "features": "params:features",
+            },
+            ["metrics", "test_predictions"],
+            name="evaluate_model",
+        ),
+        Node(
+            affluence.plot_confusion_and_roc,
+            "test_predictions",
+            ["confusion_matrix_plot", "roc_curve_plot"],
+            name="plot_confusion_and_roc",
+        ),
+        Node(
+            affluence.package_model,
+            ["model", "test", "params:features"],
+            ["mlflow_model", "model_card"],
+            name="package_model",
+        ),
+    ]
+
+
+_MODEL_NODES = {"rf": _rf_nodes, "nn": _nn_nodes, "affluence_classifier": _affluence_nodes}
+
+
+def for_model_type(model_type: str) -> Pipeline:
+    """The retrain pipeline of one model type, in namespace ``retrain_<type>``.
+
+    Args:
+        model_type: ``rf``, ``nn`` or ``affluence_classifier``.
+
+    Returns:
+        Data selection, the model pipeline's training nodes with that type's
+        parameters (``params:<type>.*``), and the registry template with that
+        type's rule (``params:registry.models.<type>``).
+    """
+    parameters = {
+        "params:window": "params:monitoring.window",
+        "params:data": "params:retrain.data",
+        "params:run": "params:run",
+        "params:registry": "params:registry",
+        "params:registry_spec": f"params:registry.models.{model_type}",
+        "params:metric_prefix": f"params:{model_type}.metric_prefix",
+        "params:features": f"params:{model_type}.features",
+        "params:model": f"params:{model_type}.model",
+    }
+    if model_type == "nn":
+        parameters |= {
+            "params:fine_tune": "params:retrain.nn",
+            "params:run.seed": "params:run.seed",
+        }
+    if model_type == "affluence_classifier":
+        parameters["params:label"] = "params:affluence_classifier.label"
+    return Pipeline(
+        [*_data_nodes(), *_MODEL_NODES[model_type](), *registry_template().nodes],
+        namespace=f"retrain_{model_type}",
+        inputs={"clean_counts", "train_baseline", "test_baseline", "summary_history"},
+        parameters=parameters,
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``retrain`` pipeline: one namespace per model type.
+
+    Returns:
+        ``retrain_rf`` + ``retrain_nn`` + ``retrain_affluence_classifier``.
+    """
+    return sum((for_model_type(t) for t in MODEL_TYPES), Pipeline([]))

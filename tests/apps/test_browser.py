@@ -1,0 +1,111 @@
+"""The app as a user sees it: ``streamlit run`` headless, driven in Chromium by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bike_traffic import serving
+from bike_traffic.calendar import PARIS_TZ
+from tests.apps.browser import (
+    CHROMIUM,
+    choose,
+    chromium,
+    point_on_map,
+    streamlit_server,
+    wait_idle,
+)
+from tests.apps.conftest import APP
+
+TIMEOUT_MS = 180_000
+
+
+def isolated(counters: pd.DataFrame) -> int:
+    """Position of the counter farthest from any other (easy to click on the map)."""
+    xy = counters[["latitude", "longitude"]].to_numpy() * [1.0, np.cos(np.radians(48.86))]
+    distance = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    np.fill_diagonal(distance, np.inf)
+    return int(distance.min(axis=1).argmax())
+
+
+@pytest.fixture
+def browser_profile(tmp_path: Path) -> Path:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser test needs Debian's Chromium "
+            "(apt-get install -y chromium; .ci/run installs it)."
+        )
+    return tmp_path / "profile"
+
+
+def test_predict_then_score_a_file_in_a_real_browser(app_env, browser_profile, tmp_path):
+    project = serving.open_project(app_env, "test")
+    model = project.load_model("rf")
+    counters = serving.counter_table(project.catalog.load("train_baseline"))
+    project.close()
+    counter = counters.iloc[0]
+    today = pd.Timestamp.now(tz=PARIS_TZ).date()
+    expected = serving.pick_hour(serving.predict_day(model, counter, today), 17)["prediction"]
+    picked = counters.iloc[isolated(counters)]
+    expected_picked = serving.pick_hour(serving.predict_day(model, picked, today), 17)["prediction"]
+
+    raw = app_env / "data/01_raw/comptage-velo-donnees-compteurs.csv"
+    with raw.open(encoding="utf-8") as source:
+        lines = [next(source) for _ in range(41)]
+    upload = tmp_path / "export.csv"
+    upload.write_text("".join(lines), encoding="utf-8")
+
+    with (
+        streamlit_server(APP, cwd=app_env, log=tmp_path / "streamlit.log") as (url, _),
+        chromium(browser_profile) as browser,
+    ):
+        page = browser.new_page()
+        page.goto(url)
+        value = page.locator('[data-testid="stMetricValue"]').first
+        value.wait_for(timeout=TIMEOUT_MS)
+        choose(page, "Hour", "17:00")
+        label = page.locator('[data-testid="stMetricLabel"]').first
+        label.filter(has_text="17:00").wait_for(timeout=TIMEOUT_MS)
+        wait_idle(page)
+        assert label.inner_text().strip() == f"Predicted bikes at 17:00 on {today}"
+        assert value.inner_text().strip() == f"{expected:,.0f}"
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=TIMEOUT_MS)
+
+        # pick the counter farthest from any other on the map: the page predicts for it
+        canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
+        x, y = point_on_map(
+            canvas, serving.map_view(counters), picked["latitude"], picked["longitude"]
+        )
+        page.mouse.click(x, y)
+        page.locator("h3").filter(has_text=picked["nom_du_compteur"]).wait_for(timeout=TIMEOUT_MS)
+        wait_idle(page)
+        assert value.inner_text().strip() == f"{expected_picked:,.0f}"
+        shot = tmp_path / "predict.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+        page.get_by_role("link", name="Batch").click()
+        page.locator('input[type="file"]').set_input_files(str(upload))
+        page.get_by_text("40 of 40 rows scored").wait_for(timeout=TIMEOUT_MS)
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            page.get_by_role("button", name="Download the predictions (CSV)").click()
+        saved = tmp_path / "predictions.csv"
+        download.value.save_as(str(saved))
+        page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
+
+    scored = pd.read_csv(saved)
+    assert len(scored) == 40
+    assert scored["line"].tolist() == list(range(2, 42))
+    assert {"counter", "timestamp", "hour", "predicted_count", "observed", "model"} <= set(
+        scored.columns
+    )
+    assert (scored["predicted_count"] >= 0).all()
+    keep = os.environ.get("BIKE_TRAFFIC_SCREENSHOTS")
+    if keep:  # where a developer wants to look at them
+        for name in ("predict.png", "batch.png"):
+            shutil.copy(tmp_path / name, Path(keep) / name)
