@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 
