@@ -30,6 +30,12 @@ APPENDS_PER_WRITER = 25
 JOIN_TIMEOUT_S = 120
 
 
+@pytest.fixture(autouse=True)
+def _run_from_the_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spawned writers start in the cwd: make sure it exists (earlier tests use temp folders)."""
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+
+
 def entry(entry_type: str = "model", **extra: object) -> dict:
     """A well-formed summary entry."""
     return {"timestamp": datetime.now(UTC).isoformat(), "entry_type": entry_type, **extra}
