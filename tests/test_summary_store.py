@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,33 +42,47 @@ def entry(entry_type: str = "model", **extra: object) -> dict:
     return {"timestamp": datetime.now(UTC).isoformat(), "entry_type": entry_type, **extra}
 
 
-def _append_many(filepath: str, writer: int, count: int, barrier: object) -> None:
-    """Child process: wait for every writer, then append ``count`` entries one by one."""
-    dataset = SummaryJSONDataset(filepath=filepath, lock_timeout=60)
-    barrier.wait(timeout=JOIN_TIMEOUT_S)  # type: ignore[attr-defined]
-    for i in range(count):
-        dataset.save([entry("model", writer=writer, i=i)])
+_WRITER = """
+import sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from bike_traffic.summary_store import SummaryJSONDataset
+path, writer, count, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+dataset = SummaryJSONDataset(filepath=path, lock_timeout=60)
+deadline = time.monotonic() + 120
+while not go.exists():  # every writer starts when the test says go
+    if time.monotonic() > deadline:
+        sys.exit("no go signal")
+    time.sleep(0.005)
+for i in range(count):
+    stamp = datetime.now(UTC).isoformat()
+    dataset.save([{"timestamp": stamp, "entry_type": "model", "writer": writer, "i": i}])
+"""
 
 
-def run_concurrent_writers(filepath: str) -> None:
-    """Start WRITERS spawned processes appending to ``filepath`` at once; all must succeed."""
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WRITERS)
+def run_concurrent_writers(filepath: str, tmp_path: Path) -> None:
+    """Start WRITERS separate Python processes appending to ``filepath`` at once."""
+    go = tmp_path / "go"
     processes = [
-        context.Process(target=_append_many, args=(filepath, writer, APPENDS_PER_WRITER, barrier))
-        for writer in range(WRITERS)
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, filepath, str(w), str(APPENDS_PER_WRITER), str(go)],
+            cwd=Path(__file__).resolve().parents[1],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(WRITERS)
     ]
+    go.touch()
+    errors = []
     for process in processes:
-        process.start()
-    for process in processes:
-        process.join(timeout=JOIN_TIMEOUT_S)
-    stuck = [p.pid for p in processes if p.is_alive()]
-    for process in processes:
-        if process.is_alive():
+        try:
+            _, err = process.communicate(timeout=JOIN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
             process.kill()
-            process.join(timeout=10)
-    assert not stuck, f"writers {stuck} did not finish within {JOIN_TIMEOUT_S} s"
-    assert [p.exitcode for p in processes] == [0] * WRITERS
+            _, err = process.communicate()
+        if process.returncode != 0:
+            errors.append(err[-2000:])
+    assert not errors, errors
 
 
 def assert_every_append_kept(history: list[dict]) -> None:
@@ -229,7 +244,7 @@ def test_save_keeps_the_file_permissions(tmp_path):
 
 def test_concurrent_local_writers_lose_nothing(tmp_path):
     path = tmp_path / "summary.json"
-    run_concurrent_writers(str(path))
+    run_concurrent_writers(str(path), tmp_path)
     json.loads(path.read_text(encoding="utf-8"))  # valid JSON
     assert_every_append_kept(SummaryJSONDataset(filepath=str(path)).load())
 
@@ -330,8 +345,8 @@ def test_gcs_corrupt_object_is_refused_and_left_unchanged(gcs_shared_emulator, c
     assert after.download_as_bytes() == content
 
 
-def test_gcs_concurrent_writers_lose_nothing(gcs_shared_emulator):
-    run_concurrent_writers(gs_path(gcs_shared_emulator))
+def test_gcs_concurrent_writers_lose_nothing(gcs_shared_emulator, tmp_path):
+    run_concurrent_writers(gs_path(gcs_shared_emulator), tmp_path)
     raw = blob_of(gcs_shared_emulator).download_as_bytes()
     json.loads(raw)  # valid JSON
     assert_every_append_kept(SummaryJSONDataset(filepath=gs_path(gcs_shared_emulator)).load())
