@@ -21,10 +21,13 @@ from sklearn.pipeline import Pipeline
 from bike_traffic.modeling import (
     TARGET,
     classification_metrics,
-    mlflow_friendly_example,
     train_sample,
 )
-from bike_traffic.pipelines.rf.nodes import build_preprocessor, feature_columns
+from bike_traffic.pipelines.rf.nodes import (
+    build_preprocessor,
+    bundle_sklearn_model,
+    feature_columns,
+)
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
 
 logger = logging.getLogger(__name__)
@@ -199,7 +202,7 @@ def plot_confusion_and_roc(predictions: pd.DataFrame) -> tuple[plt.Figure, plt.F
 
 def package_model(
     model: Pipeline, test: pd.DataFrame, features: dict[str, list[str]]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Bundle the classifier with an input example, for MLflow's signature.
 
     Args:
@@ -211,7 +214,4 @@ def package_model(
         ``{"model", "input_example", "output_example"}`` for the MLflow model
         dataset, and the model card that tells the registry what was logged.
     """
-    example = test[feature_columns(features)].head(5).reset_index(drop=True)
-    example = mlflow_friendly_example(example, features["categorical"])
-    bundle = {"model": model, "input_example": example, "output_example": model.predict(example)}
-    return bundle, {"model_type": MODEL_TYPE}
+    return bundle_sklearn_model(model, test, features, MODEL_TYPE)

@@ -150,9 +150,31 @@ def plot_predictions(predictions: pd.DataFrame) -> tuple[plt.Figure, plt.Figure]
     return plot_regression_predictions(predictions, "Random forest")
 
 
+def bundle_sklearn_model(
+    model: Pipeline, test: pd.DataFrame, features: dict[str, list[str]], model_type: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A fitted scikit-learn pipeline with an input example, and its model card.
+
+    Shared by ``rf`` and ``affluence_classifier``, which take the same inputs.
+
+    Args:
+        model: The fitted pipeline.
+        test: Test rows (the example is their first five).
+        features: The model's ``features`` parameters.
+        model_type: The pipeline's model type, told to the registry.
+
+    Returns:
+        ``{"model", "input_example", "output_example"}`` and ``{"model_type": ...}``.
+    """
+    example = test[feature_columns(features)].head(5).reset_index(drop=True)
+    example = mlflow_friendly_example(example, features["categorical"])
+    bundle = {"model": model, "input_example": example, "output_example": model.predict(example)}
+    return bundle, {"model_type": model_type}
+
+
 def package_model(
     model: Pipeline, test: pd.DataFrame, features: dict[str, list[str]]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Bundle the model with an input example, for MLflow's signature.
 
     Args:
@@ -164,7 +186,4 @@ def package_model(
         ``{"model", "input_example", "output_example"}`` for the MLflow model
         dataset, and the model card that tells the registry what was logged.
     """
-    example = test[feature_columns(features)].head(5).reset_index(drop=True)
-    example = mlflow_friendly_example(example, features["categorical"])
-    bundle = {"model": model, "input_example": example, "output_example": model.predict(example)}
-    return bundle, {"model_type": MODEL_TYPE}
+    return bundle_sklearn_model(model, test, features, MODEL_TYPE)
