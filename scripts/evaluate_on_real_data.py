@@ -276,6 +276,7 @@ def reference_points(
     from sklearn.metrics import f1_score, r2_score
 
     from bike_traffic.pipelines.affluence_classifier.nodes import fit_thresholds, label_rows
+    from bike_traffic.raw_format import TIMESTAMP
 
     target, cell = "comptage_horaire", ["nom_du_compteur", "hour", "day_of_week"]
     y = test[target].to_numpy(dtype="float64")
@@ -292,8 +293,8 @@ def reference_points(
     last_weeks = train[train["date"] >= start - pd.Timedelta(days=TEST_DAYS)]
     thresholds = fit_thresholds(train, label)
     y_label, train_label = label_rows(thresholds, test), label_rows(thresholds, train)
-    majority = pd.Series(y_label, index=test.index).groupby([test[c] for c in cell]).transform(
-        "mean"
+    majority = (
+        pd.Series(y_label, index=test.index).groupby([test[c] for c in cell]).transform("mean")
     )
     train_cells = (
         pd.Series(train_label, index=train.index)
@@ -303,7 +304,18 @@ def reference_points(
         .reset_index()
     )
     train_vote = test[cell].merge(train_cells, on=cell, how="left")["p"].fillna(0).to_numpy()
+    persistence = {}
+    every = pd.concat([train, test])[["nom_du_compteur", TIMESTAMP, target]]
+    for days in (1, 7):
+        earlier = every.assign(**{TIMESTAMP: every[TIMESTAMP] + pd.Timedelta(days=days)})
+        seen = test[["nom_du_compteur", TIMESTAMP, target]].merge(
+            earlier, on=["nom_du_compteur", TIMESTAMP], suffixes=("", "_before")
+        )
+        persistence[f"r2_persistence_{days}d"] = float(
+            r2_score(seen[target], seen[f"{target}_before"])
+        )
     return {
+        **persistence,
         "mean_train": float(train[target].mean()),
         "mean_train_last_weeks": float(last_weeks[target].mean()),
         "mean_test": float(y.mean()),
@@ -331,6 +343,10 @@ def reference_text(run: Run) -> str | None:
             f"{_f(r['r2_train_profile_rescaled'])}; means of the test rows themselves "
             f"(oracle) R² {_f(r['r2_test_profile'])}; that oracle times each test day's "
             f"own level (oracle) R² {_f(r['r2_test_profile_daily'])}.",
+            "- Persistence (not a model of this project: it needs the counts just before the "
+            "hour predicted, which a forecast for any date does not have): the same counter's "
+            f"count 24 h earlier R² {_f(r['r2_persistence_1d'])}, 7 days earlier R² "
+            f"{_f(r['r2_persistence_7d'])}.",
             "- Classifier (train thresholds), per counter x hour x day of week: majority label "
             f"of train F1 {_f(r['f1_train_majority'])}; majority label of the test rows "
             f"themselves (oracle) F1 {_f(r['f1_test_majority'])}.",
@@ -583,7 +599,7 @@ def write_doc(run: Run, path: Path, command: str) -> None:
         "Written by `scripts/evaluate_on_real_data.py`; do not edit by hand.",
         "",
         f"**{ATTRIBUTION}.** `../shared/data/paris_counts_2020-09_2021-08.parquet` (52 "
-        "counters, hourly, 2020-09-01 to 2021-08-09, the public \"bike_counters\" teaching data "
+        'counters, hourly, 2020-09-01 to 2021-08-09, the public "bike_counters" teaching data '
         "set), converted to the portal's raw export format by `scripts/real_to_raw_export.py` "
         "and ingested by the `data_cleaning` nodes. It is never copied into the repository.",
         "",
@@ -640,7 +656,7 @@ def write_doc(run: Run, path: Path, command: str) -> None:
             "## Reference points",
             "",
             "What inputs reduced to counter, hour and day of week can reach on this test set "
-            "(not models: an \"oracle\" figure looks at the test rows themselves). Here the test "
+            '(not models: an "oracle" figure looks at the test rows themselves). Here the test '
             "weeks (mid-July to early August: summer holidays) are a period that train never "
             "saw, and their day-to-day level (weather, holidays) is in no feature.",
             "",

@@ -18,8 +18,13 @@ def test_viz_build_holds_every_pipeline_and_node(project_copy: Path):
     kedro = Path(sys.executable).with_name("kedro")
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     result = subprocess.run(
-        [str(kedro), "viz", "build"], cwd=project_copy, env=env, capture_output=True,
-        text=True, timeout=300, check=False,
+        [str(kedro), "viz", "build"],
+        cwd=project_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "circular dependency" not in (result.stdout + result.stderr).lower()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bike_traffic.pipelines.nn import nodes as nn_nodes
 from bike_traffic.pipelines.nn.nodes import (
     OOV_INDEX,
     evaluate_model,
@@ -63,7 +64,9 @@ def test_transform_scales_and_maps_unseen_counters_to_the_oov_slot(preprocessor,
 
 
 @pytest.mark.parametrize("loss", ["mse", "poisson"])
-def test_short_training_learns_and_predicts_non_negative_counts(preprocessor, small_split, loss):
+def test_short_training_learns_and_predicts_non_negative_counts(
+    preprocessor, small_split, loss, monkeypatch
+):
     train, test = small_split
     model, history = train_model(train, preprocessor, {**PARAMS, "loss": loss}, seed=3)
     assert set(history) >= {"loss", "val_loss"} and 1 <= len(history["loss"]) <= 4
@@ -72,3 +75,9 @@ def test_short_training_learns_and_predicts_non_negative_counts(preprocessor, sm
     assert (predictions["predicted"] >= 0).all()
     assert np.isfinite(metrics["rmse"])
     assert predict(model, preprocessor, test.head(0)).shape == (0,)
+    # The app's few rows take a direct forward pass; batches go through model.predict:
+    # both paths give the same numbers.
+    rows = test.head(48)
+    direct = predict(model, preprocessor, rows)
+    monkeypatch.setattr(nn_nodes, "DIRECT_CALL_ROWS", 0)
+    assert np.allclose(direct, predict(model, preprocessor, rows), rtol=1e-4, atol=1e-3)

@@ -9,9 +9,8 @@ the label.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
@@ -21,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from bike_traffic.modeling import (
     TARGET,
     classification_metrics,
+    pyplot,
     train_sample,
 )
 from bike_traffic.pipelines.rf.nodes import (
@@ -29,6 +29,9 @@ from bike_traffic.pipelines.rf.nodes import (
     feature_columns,
 )
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +184,7 @@ def plot_confusion_and_roc(predictions: pd.DataFrame) -> tuple[plt.Figure, plt.F
         The two figures.
     """
     y, p = predictions["observed"].to_numpy(), predictions["probability"].to_numpy()
-    confusion, ax = plt.subplots(figsize=(5, 4.5))
+    confusion, ax = pyplot().subplots(figsize=(5, 4.5))
     skm.ConfusionMatrixDisplay.from_predictions(
         y,
         predictions["predicted"].to_numpy(),
@@ -191,7 +194,7 @@ def plot_confusion_and_roc(predictions: pd.DataFrame) -> tuple[plt.Figure, plt.F
     )
     ax.set_title("Affluence classifier: confusion matrix (test set)")
     confusion.tight_layout()
-    roc, ax = plt.subplots(figsize=(5, 4.5))
+    roc, ax = pyplot().subplots(figsize=(5, 4.5))
     if len(np.unique(y)) == 2:
         skm.RocCurveDisplay.from_predictions(y, p, ax=ax, name="random forest")
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey")

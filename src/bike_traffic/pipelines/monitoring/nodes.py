@@ -24,9 +24,8 @@ import base64
 import html
 import io
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -34,8 +33,15 @@ from scipy.spatial import distance
 
 from bike_traffic import registry as reg
 from bike_traffic.calendar import PARIS_TZ
-from bike_traffic.modeling import TARGET, regression_metrics
+from bike_traffic.modeling import (
+    TARGET,
+    pyplot,
+    regression_metrics,
+)
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 logger = logging.getLogger(__name__)
 
@@ -448,7 +454,7 @@ def plot_drift(drift: pd.DataFrame, reference: pd.DataFrame, current: pd.DataFra
     Returns:
         The figure.
     """
-    fig, (scores, counts) = plt.subplots(1, 2, figsize=(12, 0.35 * max(len(drift), 6) + 2))
+    fig, (scores, counts) = pyplot().subplots(1, 2, figsize=(12, 0.35 * max(len(drift), 6) + 2))
     labels = [f"{f} ({s})" for f, s in zip(drift["feature"], drift["stat"], strict=True)]
     ratio = drift["score"] / drift["threshold"].where(drift["threshold"] > 0, 1.0)
     colors = np.where(drift["drifted"], "firebrick", "seagreen")
@@ -488,7 +494,7 @@ def plot_drift(drift: pd.DataFrame, reference: pd.DataFrame, current: pd.DataFra
 def _figure_png(fig: plt.Figure) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
+    pyplot().close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

@@ -10,9 +10,8 @@ module stays cheap.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -21,9 +20,13 @@ from bike_traffic.modeling import (
     evaluate_regression,
     plot_regression_predictions,
     predictions_table,
+    pyplot,
     train_sample,
 )
 from bike_traffic.raw_format import TIMESTAMP
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +34,10 @@ MODEL_TYPE = "nn"
 
 #: Index of the out-of-vocabulary slot: counters never seen in training.
 OOV_INDEX = 0
+
+#: Up to this many rows, :func:`predict` calls the model directly (one forward pass)
+#: instead of ``model.predict``, whose per-call set-up dominates small inputs.
+DIRECT_CALL_ROWS = 2048
 
 
 def fit_preprocessor(train: pd.DataFrame, features: dict[str, Any]) -> dict[str, Any]:
@@ -186,7 +193,13 @@ def predict(model: Any, preprocessor: dict[str, Any], frame: pd.DataFrame) -> np
     """
     if frame.empty:
         return np.zeros(0)
-    out = model.predict(transform(preprocessor, frame), batch_size=8192, verbose=0).ravel()
+    inputs = transform(preprocessor, frame)
+    if len(frame) <= DIRECT_CALL_ROWS:
+        # ``model.predict`` sets up a data pipeline on every call (~50 ms); for
+        # the app's few rows, one direct forward pass is ~10x faster.
+        out = np.asarray(model(inputs, training=False)).ravel()
+    else:
+        out = model.predict(inputs, batch_size=8192, verbose=0).ravel()
     return np.clip(out.astype("float64") * preprocessor["target_scale"], 0, None)
 
 
@@ -231,7 +244,7 @@ def plot_training_curves(history: dict[str, list[float]]) -> plt.Figure:
     Returns:
         The figure.
     """
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = pyplot().subplots(figsize=(7, 4))
     epochs = np.arange(1, len(history["loss"]) + 1)
     ax.plot(epochs, history["loss"], marker="o", label="train")
     ax.plot(epochs, history["val_loss"], marker="o", label="validation (last slice of train)")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -19,8 +18,12 @@ from bike_traffic.modeling import (
     mlflow_friendly_example,
     plot_regression_predictions,
     predictions_table,
+    pyplot,
     train_sample,
 )
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +132,7 @@ def plot_feature_importances(model: Pipeline) -> plt.Figure:
     names = model.named_steps["preprocess"].get_feature_names_out()
     importances = pd.Series(model.named_steps["forest"].feature_importances_, index=names)
     importances = importances.sort_values()
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(importances) + 1.5))
+    fig, ax = pyplot().subplots(figsize=(7, 0.35 * len(importances) + 1.5))
     ax.barh(importances.index, importances.to_numpy(), color="seagreen")
     ax.set(
         xlabel="importance (mean decrease in impurity)", title="Random forest: feature importances"
