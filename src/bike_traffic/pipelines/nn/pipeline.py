@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+from bike_traffic.pipelines.model_run import data_nodes, metrics_node
 from bike_traffic.pipelines.registry.pipeline import for_model
 
 from .nodes import (
@@ -23,18 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         model, its preprocessing, the MLflow model, metrics and figures.
     """
     nodes = [
-        Node(
-            select_model_data,
-            ["train_baseline", "test_baseline", "params:run"],
-            ["train", "test"],
-            name="select_model_data",
-        ),
-        Node(
-            data_fingerprint,
-            ["train", "test", "params:run"],
-            "data_fingerprint",
-            name="data_fingerprint",
-        ),
+        *data_nodes(),
         Node(
             fit_preprocessor, ["train", "params:features"], "preprocessor", name="fit_preprocessor"
         ),
@@ -55,12 +44,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ["metrics", "test_predictions"],
             name="evaluate_model",
         ),
-        Node(
-            to_mlflow_metrics,
-            ["metrics", "params:metric_prefix"],
-            "mlflow_metrics",
-            name="log_metrics",
-        ),
+        metrics_node(),
         Node(
             plot_predictions,
             "test_predictions",

@@ -11,8 +11,8 @@ retrains one type; the Airflow DAG runs each namespace as one task.
 
 from kedro.pipeline import Node, Pipeline
 
-from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
 from bike_traffic.pipelines.affluence_classifier import nodes as affluence
+from bike_traffic.pipelines.model_run import data_nodes, metrics_node
 from bike_traffic.pipelines.monitoring.nodes import select_window
 from bike_traffic.pipelines.nn import nodes as nn
 from bike_traffic.pipelines.registry.pipeline import registry_template
@@ -44,24 +44,8 @@ def _data_nodes() -> list[Node]:
             "training_rows",
             name="build_training_rows",
         ),
-        Node(
-            select_model_data,
-            ["training_rows", "test_baseline", "params:run"],
-            ["train", "test"],
-            name="select_model_data",
-        ),
-        Node(
-            data_fingerprint,
-            ["train", "test", "params:run"],
-            "data_fingerprint",
-            name="fingerprint",
-        ),
-        Node(
-            to_mlflow_metrics,
-            ["metrics", "params:metric_prefix"],
-            "mlflow_metrics",
-            name="log_metrics",
-        ),
+        *data_nodes(train="training_rows"),
+        metrics_node(),
     ]
 
 

@@ -1,0 +1,53 @@
+"""The nodes every model run shares, around a model's own training nodes.
+
+``rf``, ``nn``, ``affluence_classifier`` and each namespace of ``retrain`` train a
+different model but open and close their MLflow run the same way: pick the rows
+(``params:run``: the quick test mode samples them), fingerprint the data the
+run saw, and turn the test metrics into MLflow metrics. Those nodes are built
+here once; the registry's part of a run is
+:func:`bike_traffic.pipelines.registry.pipeline.registry_template`.
+
+A module, not a pipeline folder: Kedro's ``find_pipelines`` registers folders only.
+"""
+
+from __future__ import annotations
+
+from kedro.pipeline import Node
+
+from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+
+
+def data_nodes(train: str = "train_baseline", test: str = "test_baseline") -> list[Node]:
+    """Rows of the run and their fingerprint: ``train``, ``test`` and ``data_fingerprint``.
+
+    Args:
+        train: The dataset the training rows come from.
+        test: The fixed test set.
+
+    Returns:
+        ``select_model_data`` and ``data_fingerprint``.
+    """
+    return [
+        Node(
+            select_model_data,
+            [train, test, "params:run"],
+            ["train", "test"],
+            name="select_model_data",
+        ),
+        Node(
+            data_fingerprint,
+            ["train", "test", "params:run"],
+            "data_fingerprint",
+            name="data_fingerprint",
+        ),
+    ]
+
+
+def metrics_node() -> Node:
+    """``metrics`` -> ``mlflow_metrics`` (kedro-mlflow's metrics dataset), prefixed."""
+    return Node(
+        to_mlflow_metrics,
+        ["metrics", "params:metric_prefix"],
+        "mlflow_metrics",
+        name="log_metrics",
+    )
