@@ -596,7 +596,7 @@ def write_doc(run: Run, path: Path, command: str) -> None:
         "",
         "The project's three models trained and judged on real Paris counts, the way the "
         "pipelines train them (the project's node functions and `conf/` parameters). "
-        "Written by `scripts/evaluate_on_real_data.py`; do not edit by hand.",
+        "Written by `scripts/evaluate_on_real_data.py`; do not edit by hand, except below the notes marker at the end.",
         "",
         f"**{ATTRIBUTION}.** `../shared/data/paris_counts_2020-09_2021-08.parquet` (52 "
         'counters, hourly, 2020-09-01 to 2021-08-09, the public "bike_counters" teaching data '
@@ -676,7 +676,15 @@ def write_doc(run: Run, path: Path, command: str) -> None:
             "",
         ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(sections), encoding="utf-8")
+    text = "\n".join(sections)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if NOTES_MARKER in old:  # the hand-written part below the marker is kept as it is
+        text = text.rstrip("\n") + "\n\n" + NOTES_MARKER + old.split(NOTES_MARKER, 1)[1]
+    path.write_text(text, encoding="utf-8")
+
+
+#: What follows this line in the doc is written by hand and kept by ``--write-docs``.
+NOTES_MARKER = "<!-- hand-written notes below: kept by --write-docs -->"
 
 
 # ----------------------------------------------------------------------------- main
