@@ -72,3 +72,61 @@ def test_reads_the_export_over_http(tmp_path, http_server):
 def test_http_404_names_the_url(http_server):
     with pytest.raises(Exception, match="missing.csv"):
         RawExportDataset(filepath=f"{http_server}/missing.csv").load()
+
+
+# ------------------------------------------------------------- nn.model, TensorFlow on demand
+CATALOG_WITHOUT_TENSORFLOW = """
+import sys
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+bootstrap_project(".")
+with KedroSession.create(project_path=".") as session:
+    catalog = session.load_context().catalog  # kedro-mlflow's hook builds every dataset
+    dataset = catalog["nn.model"]
+    print(type(dataset).__name__, "tensorflow" in sys.modules, dataset.exists())
+"""
+
+
+def test_project_catalog_does_not_import_tensorflow_until_nn_model_is_used(project_copy):
+    import subprocess
+    import sys
+
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", CATALOG_WITHOUT_TENSORFLOW],
+        cwd=project_copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    # Built and described without TensorFlow; the existence check is what imports it.
+    assert done.stdout.split()[-3:] == ["LazyTensorFlowModelDataset", "False", "False"]
+
+
+def test_lazy_tensorflow_model_dataset_round_trip(tmp_path):
+    import keras
+    import numpy as np
+
+    from bike_traffic.datasets import LazyTensorFlowModelDataset
+
+    dataset = LazyTensorFlowModelDataset(
+        filepath=str(tmp_path / "model.keras"), metadata={"kedro-viz": {"layer": "models"}}
+    )
+    assert not dataset.exists()
+    assert dataset.metadata == {"kedro-viz": {"layer": "models"}}
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    dataset.save(model)
+    assert dataset.exists()
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    again = LazyTensorFlowModelDataset(filepath=str(tmp_path / "model.keras")).load()
+    assert np.allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_lazy_tensorflow_model_dataset_needs_a_filepath():
+    from bike_traffic.datasets import LazyTensorFlowModelDataset
+
+    with pytest.raises(DatasetError, match="filepath"):
+        LazyTensorFlowModelDataset(load_args={})

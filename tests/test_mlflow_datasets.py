@@ -85,3 +85,12 @@ def test_logging_switched_off_saves_only(tracking, tmp_path):
 def test_inner_dataset_without_a_file_is_refused():
     with pytest.raises(DatasetError, match="single-file datasets; MemoryDataset"):
         MlflowArtifactDataset(dataset={"type": "kedro.io.MemoryDataset"})
+
+
+def test_signed_model_dataset_still_refuses_an_unknown_flavour_when_built():
+    from kedro.io.core import DatasetError
+
+    from bike_traffic.mlflow_datasets import SignedMlflowModelDataset
+
+    with pytest.raises(DatasetError, match="mlflow.no_such_flavour"):
+        SignedMlflowModelDataset(flavor="mlflow.no_such_flavour")

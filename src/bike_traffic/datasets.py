@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from kedro.io.core import DatasetError
+from kedro.io.core import AbstractDataset, DatasetError
 from kedro_datasets.pandas import CSVDataset
 
 from bike_traffic.raw_format import RAW_COLUMNS, REQUIRED_RAW_COLUMNS
@@ -91,3 +91,55 @@ def check_raw_columns(data: pd.DataFrame, where: str) -> None:
         )
     if data.empty:
         raise DatasetError(f"Raw export '{where}' has a header but no rows.")
+
+
+class LazyTensorFlowModelDataset(AbstractDataset):
+    """kedro-datasets' ``tensorflow.TensorFlowModelDataset``, created on first use.
+
+    That dataset imports TensorFlow when its module is imported, and kedro-mlflow
+    builds every dataset of the catalog as soon as the catalog exists: every
+    ``kedro`` process (``kedro run --pipelines data_cleaning``, the registry, the
+    app) paid TensorFlow's import (about 5 s and several hundred MB) for the one
+    entry ``nn.model``. This wrapper takes the same arguments and hands every
+    load, save and existence check to a ``TensorFlowModelDataset`` built the
+    first time one is asked for, so only the processes that touch the model
+    import TensorFlow.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Keep ``TensorFlowModelDataset``'s arguments (``filepath``, ``load_args``, ...)."""
+        if "filepath" not in kwargs:
+            raise DatasetError("LazyTensorFlowModelDataset needs a 'filepath'.")
+        self._kwargs = kwargs
+        self._metadata = kwargs.pop("metadata", None)
+        self._inner: AbstractDataset | None = None
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        """The entry's ``metadata`` (kedro-viz reads its layer)."""
+        return self._metadata
+
+    def _tensorflow_dataset(self) -> AbstractDataset:
+        if self._inner is None:
+            from kedro_datasets.tensorflow import TensorFlowModelDataset
+
+            self._inner = TensorFlowModelDataset(**self._kwargs, metadata=self._metadata)
+        return self._inner
+
+    def load(self) -> Any:
+        """Load the Keras model (TensorFlow is imported here)."""
+        return self._tensorflow_dataset().load()
+
+    def save(self, data: Any) -> None:
+        """Save the Keras model."""
+        self._tensorflow_dataset().save(data)
+
+    def _exists(self) -> bool:
+        return self._tensorflow_dataset().exists()
+
+    def _release(self) -> None:
+        if self._inner is not None:
+            self._inner.release()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"type": "tensorflow.TensorFlowModelDataset", "filepath": self._kwargs["filepath"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from importlib.util import find_spec
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -21,7 +22,27 @@ class SignedMlflowModelDataset(MlflowModelTrackingDataset):
     signature from the two examples and logs the model with
     ``<flavor>.log_model(model, signature=..., input_example=..., **save_args)``.
     Loading returns the model itself, as kedro-mlflow's dataset does.
+
+    The flavour's module is imported when a model is saved or loaded, not when the
+    dataset is built: kedro-mlflow builds every dataset of the catalog when it is
+    created and checks the flavour by importing it, and ``mlflow.tensorflow``
+    imports TensorFlow (about 5 s), which every ``kedro`` process then paid. At
+    construction the flavour is only looked up (an unknown one still fails then).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Same arguments as kedro-mlflow's ``MlflowModelTrackingDataset``."""
+        self._constructed = False
+        super().__init__(*args, **kwargs)
+        self._constructed = True
+
+    @property
+    def _mlflow_model_module(self) -> Any:
+        if not self._constructed:  # kedro-mlflow's check in __init__: find, do not import
+            if find_spec(self._flavor) is None:
+                raise ImportError(f"'{self._flavor}' module not found: not an MLflow flavour.")
+            return None
+        return self._import_module(self._flavor)
 
     def _save(self, data: dict[str, Any]) -> None:
         example = data["input_example"]

@@ -154,9 +154,9 @@ def _plain_context(path: Path, env: str | None, config_loader: Any = None) -> An
     """A KedroContext whose hooks do nothing: the project's catalog, read-only use.
 
     The app only loads datasets (Parquet, JSON), so it does not need the hooks
-    that prepare a run; kedro-mlflow's ``after_catalog_created`` would also
-    materialise every dataset, importing TensorFlow (5 s) for ``nn.model``. No
-    pipeline is imported either (parameters are not validated against them).
+    that prepare a run; kedro-mlflow's ``after_catalog_created`` would also build
+    every dataset of the catalog. No pipeline is imported either (parameters are
+    not validated against them).
     """
     from kedro.framework.context import KedroContext
     from kedro.framework.hooks import specs
