@@ -14,15 +14,14 @@ from .nodes import (
 )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """Create the ``affluence_classifier`` pipeline (namespace ``affluence_classifier``).
+def model_nodes() -> list[Node]:
+    """Thresholds, fit, judge, plot and package: what ``affluence_classifier`` and
+    ``retrain_affluence_classifier`` share.
 
     Returns:
-        A pipeline from ``train_baseline``/``test_baseline`` to the thresholds,
-        the MLflow model, metrics and figures.
+        The nodes from ``train``/``test`` to ``mlflow_model``, ``metrics`` and figures.
     """
-    nodes = [
-        *data_nodes(),
+    return [
         Node(fit_thresholds, ["train", "params:label"], "thresholds", name="fit_thresholds"),
         Node(
             train_model,
@@ -47,7 +46,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             ["metrics", "test_predictions"],
             name="evaluate_model",
         ),
-        metrics_node(),
         Node(
             plot_confusion_and_roc,
             "test_predictions",
@@ -61,8 +59,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="package_model",
         ),
     ]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``affluence_classifier`` pipeline (namespace ``affluence_classifier``).
+
+    Returns:
+        A pipeline from ``train_baseline``/``test_baseline`` to the thresholds,
+        the MLflow model, metrics and figures.
+    """
     training = Pipeline(
-        nodes,
+        [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="affluence_classifier",
         inputs={"train_baseline", "test_baseline"},
         parameters={"params:run"},

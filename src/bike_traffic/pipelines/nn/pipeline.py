@@ -15,36 +15,20 @@ from .nodes import (
 )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """Create the ``nn`` pipeline (namespace ``nn``).
+def evaluation_nodes() -> list[Node]:
+    """Judge, plot and package a fitted network: what ``nn`` and ``retrain_nn`` share.
 
     Returns:
-        A pipeline from ``train_baseline``/``test_baseline`` to the ``.keras``
-        model, its preprocessing, the MLflow model, metrics and figures.
+        The nodes from ``model``, ``preprocessor``, ``training_history`` and
+        ``train``/``test`` to ``mlflow_model``, ``metrics`` and figures.
     """
-    nodes = [
-        *data_nodes(),
-        Node(
-            fit_preprocessor, ["train", "params:features"], "preprocessor", name="fit_preprocessor"
-        ),
-        Node(
-            train_model,
-            {
-                "train": "train",
-                "preprocessor": "preprocessor",
-                "params": "params:model",
-                "seed": "params:run.seed",
-            },
-            ["model", "training_history"],
-            name="train_model",
-        ),
+    return [
         Node(
             evaluate_model,
             {"model": "model", "preprocessor": "preprocessor", "train": "train", "test": "test"},
             ["metrics", "test_predictions"],
             name="evaluate_model",
         ),
-        metrics_node(),
         Node(
             plot_predictions,
             "test_predictions",
@@ -64,8 +48,33 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="package_model",
         ),
     ]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``nn`` pipeline (namespace ``nn``).
+
+    Returns:
+        A pipeline from ``train_baseline``/``test_baseline`` to the ``.keras``
+        model, its preprocessing, the MLflow model, metrics and figures.
+    """
+    fit = [
+        Node(
+            fit_preprocessor, ["train", "params:features"], "preprocessor", name="fit_preprocessor"
+        ),
+        Node(
+            train_model,
+            {
+                "train": "train",
+                "preprocessor": "preprocessor",
+                "params": "params:model",
+                "seed": "params:run.seed",
+            },
+            ["model", "training_history"],
+            name="train_model",
+        ),
+    ]
     training = Pipeline(
-        nodes,
+        [*data_nodes(), *fit, *evaluation_nodes(), metrics_node()],
         namespace="nn",
         inputs={"train_baseline", "test_baseline"},
         parameters={"params:run", "params:run.seed"},

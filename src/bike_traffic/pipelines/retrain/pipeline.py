@@ -11,12 +11,12 @@ retrains one type; the Airflow DAG runs each namespace as one task.
 
 from kedro.pipeline import Node, Pipeline
 
-from bike_traffic.pipelines.affluence_classifier import nodes as affluence
+from bike_traffic.pipelines.affluence_classifier import pipeline as affluence_pipeline
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
 from bike_traffic.pipelines.monitoring.nodes import select_window
-from bike_traffic.pipelines.nn import nodes as nn
+from bike_traffic.pipelines.nn import pipeline as nn_pipeline
 from bike_traffic.pipelines.registry.pipeline import registry_template
-from bike_traffic.pipelines.rf import nodes as rf
+from bike_traffic.pipelines.rf import pipeline as rf_pipeline
 
 from .nodes import build_training_rows, champion_preprocessor, fine_tune_nn, load_nn_champion
 
@@ -49,36 +49,8 @@ def _data_nodes() -> list[Node]:
     ]
 
 
-def _rf_nodes() -> list[Node]:
-    return [
-        Node(
-            rf.train_model,
-            ["train", "params:features", "params:model"],
-            "model",
-            name="train_model",
-        ),
-        Node(
-            rf.evaluate_model,
-            {"model": "model", "train": "train", "test": "test", "features": "params:features"},
-            ["metrics", "test_predictions"],
-            name="evaluate_model",
-        ),
-        Node(
-            rf.plot_predictions,
-            "test_predictions",
-            ["predicted_vs_actual_plot", "error_by_hour_plot"],
-            name="plot_predictions",
-        ),
-        Node(
-            rf.package_model,
-            ["model", "test", "params:features"],
-            ["mlflow_model", "model_card"],
-            name="package_model",
-        ),
-    ]
-
-
 def _nn_nodes() -> list[Node]:
+    """Fine-tune the champion network (not a new one), then ``nn``'s own evaluation nodes."""
     return [
         Node(
             load_nn_champion,
@@ -105,77 +77,15 @@ def _nn_nodes() -> list[Node]:
             ["model", "training_history"],
             name="fine_tune_model",
         ),
-        Node(
-            nn.evaluate_model,
-            {"model": "model", "preprocessor": "preprocessor", "train": "train", "test": "test"},
-            ["metrics", "test_predictions"],
-            name="evaluate_model",
-        ),
-        Node(
-            nn.plot_predictions,
-            "test_predictions",
-            ["predicted_vs_actual_plot", "error_by_hour_plot"],
-            name="plot_predictions",
-        ),
-        Node(
-            nn.plot_training_curves,
-            "training_history",
-            "training_curves_plot",
-            name="plot_training_curves",
-        ),
-        Node(
-            nn.package_model,
-            ["model", "preprocessor", "test"],
-            ["mlflow_model", "model_card"],
-            name="package_model",
-        ),
+        *nn_pipeline.evaluation_nodes(),
     ]
 
 
-def _affluence_nodes() -> list[Node]:
-    return [
-        Node(
-            affluence.fit_thresholds, ["train", "params:label"], "thresholds", name="fit_thresholds"
-        ),
-        Node(
-            affluence.train_model,
-            {
-                "train": "train",
-                "thresholds": "thresholds",
-                "features": "params:features",
-                "model": "params:model",
-            },
-            "model",
-            name="train_model",
-        ),
-        Node(
-            affluence.evaluate_model,
-            {
-                "model": "model",
-                "thresholds": "thresholds",
-                "train": "train",
-                "test": "test",
-                "features": "params:features",
-            },
-            ["metrics", "test_predictions"],
-            name="evaluate_model",
-        ),
-        Node(
-            affluence.plot_confusion_and_roc,
-            "test_predictions",
-            ["confusion_matrix_plot", "roc_curve_plot"],
-            name="plot_confusion_and_roc",
-        ),
-        Node(
-            affluence.package_model,
-            ["model", "test", "params:features"],
-            ["mlflow_model", "model_card"],
-            name="package_model",
-        ),
-    ]
-
-
-_MODEL_NODES = {"rf": _rf_nodes, "nn": _nn_nodes, "affluence_classifier": _affluence_nodes}
+_MODEL_NODES = {
+    "rf": rf_pipeline.model_nodes,
+    "nn": _nn_nodes,
+    "affluence_classifier": affluence_pipeline.model_nodes,
+}
 
 
 def for_model_type(model_type: str) -> Pipeline:

@@ -14,15 +14,13 @@ from .nodes import (
 )
 
 
-def create_pipeline(**kwargs) -> Pipeline:
-    """Create the ``rf`` pipeline (namespace ``rf``).
+def model_nodes() -> list[Node]:
+    """Fit, judge, plot and package the forest: what ``rf`` and ``retrain_rf`` share.
 
     Returns:
-        A pipeline from ``train_baseline``/``test_baseline`` to the MLflow model
-        ``rf.mlflow_model``, metrics and figures.
+        The nodes from ``train``/``test`` to ``mlflow_model``, ``metrics`` and figures.
     """
-    nodes = [
-        *data_nodes(),
+    return [
         Node(
             train_model, ["train", "params:features", "params:model"], "model", name="train_model"
         ),
@@ -32,7 +30,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             ["metrics", "test_predictions"],
             name="evaluate_model",
         ),
-        metrics_node(),
         Node(
             plot_predictions,
             "test_predictions",
@@ -52,8 +49,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="package_model",
         ),
     ]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``rf`` pipeline (namespace ``rf``).
+
+    Returns:
+        A pipeline from ``train_baseline``/``test_baseline`` to the MLflow model
+        ``rf.mlflow_model``, metrics and figures.
+    """
     training = Pipeline(
-        nodes,
+        [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="rf",
         inputs={"train_baseline", "test_baseline"},
         parameters={"params:run"},
