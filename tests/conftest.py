@@ -96,6 +96,35 @@ def small_split(small_clean) -> tuple[pd.DataFrame, pd.DataFrame]:
     return train, test
 
 
+#: The data folders of the project's catalog.
+DATA_LAYERS = (
+    "01_raw",
+    "02_intermediate",
+    "03_primary",
+    "04_feature",
+    "05_model_input",
+    "06_models",
+    "07_model_output",
+    "08_reporting",
+)
+
+
+def copy_project(root: Path) -> Path:
+    """Make ``root`` a copy of the project to run in: configuration, empty data folders.
+
+    ``conf/local`` is left out (a developer's own settings and credentials); the
+    package itself is imported from the install.
+    """
+    root.mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    for layer in DATA_LAYERS:
+        (root / "data" / layer).mkdir(parents=True)
+    return root
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's configuration in a temporary folder, made the cwd.
@@ -103,23 +132,7 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Runs through a ``KedroSession`` there write their data and their MLflow
     store in the temporary folder, never in the checkout.
     """
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()  # the package itself is imported from the install
-    for layer in (
-        "01_raw",
-        "02_intermediate",
-        "03_primary",
-        "04_feature",
-        "05_model_input",
-        "06_models",
-        "07_model_output",
-        "08_reporting",
-    ):
-        (root / "data" / layer).mkdir(parents=True)
+    root = copy_project(tmp_path / "project")
     monkeypatch.chdir(root)
     monkeypatch.delenv("BIKE_TRAFFIC_DATA_ROOT", raising=False)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, copy_project
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 
@@ -20,12 +19,7 @@ NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 @pytest.fixture(scope="module")
 def trained_project(tmp_path_factory) -> Path:
     """A copy of the project (env test) with data cleaned and the three models trained."""
-    root = tmp_path_factory.mktemp("nb") / "project"
-    root.mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()
+    root = copy_project(tmp_path_factory.mktemp("nb") / "project")
     (root / "notebooks").mkdir()
     env = {
         **os.environ,

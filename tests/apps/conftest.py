@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,20 +10,10 @@ import pytest
 
 from bike_traffic import registry as reg
 from bike_traffic.summary_store import SummaryJSONDataset
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, copy_project
 from tests.test_session import run
 
 APP = PROJECT_ROOT / "apps" / "bike_traffic_app.py"
-LAYERS = (
-    "01_raw",
-    "02_intermediate",
-    "03_primary",
-    "04_feature",
-    "05_model_input",
-    "06_models",
-    "07_model_output",
-    "08_reporting",
-)
 
 #: A drift entry as the monitoring pipeline appends it (the Registry page shows it).
 DRIFT_ENTRY = {
@@ -51,14 +40,7 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first version is promoted by hand and a drift entry is recorded: the
     Registry page has something of each kind to show.
     """
-    root = tmp_path_factory.mktemp("app") / "project"
-    root.mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()
-    for layer in LAYERS:
-        (root / "data" / layer).mkdir(parents=True)
+    root = copy_project(tmp_path_factory.mktemp("app") / "project")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.delenv("BIKE_TRAFFIC_DATA_ROOT", raising=False)
