@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
 from bike_traffic import registry as reg
@@ -205,3 +206,44 @@ def sidebar() -> None:
             st.caption(f"Tracking: `{tracking}`")
             if current.registry_error:
                 st.warning(current.registry_error)
+
+
+def counters_deck(
+    data: pd.DataFrame,
+    counters: pd.DataFrame,
+    layer_id: str,
+    line_color: list[int],
+    tooltip: str,
+) -> pdk.Deck:
+    """Counters as dots on a light map of Paris framed on every counter.
+
+    Args:
+        data: One row per dot: ``latitude``, ``longitude``, ``color`` (RGBA) and
+            ``radius`` (metres), drawn in row order (the last on top).
+        counters: Every counter (:func:`counters`), which the view frames.
+        layer_id: The layer's id (selections name it).
+        line_color: The dots' outline colour.
+        tooltip: pydeck's tooltip text, ``{column}`` for a value of ``data``.
+
+    Returns:
+        The deck for ``st.pydeck_chart``.
+    """
+    layer = pdk.Layer(
+        "ScatterplotLayer",
+        data=data,
+        id=layer_id,
+        get_position="[longitude, latitude]",
+        get_fill_color="color",
+        get_radius="radius",
+        radius_min_pixels=4,
+        stroked=True,
+        get_line_color=line_color,
+        line_width_min_pixels=1,
+        pickable=True,
+    )
+    return pdk.Deck(
+        layers=[layer],
+        initial_view_state=pdk.ViewState(**serving.map_view(counters)),
+        map_style="light",
+        tooltip={"text": tooltip},
+    )

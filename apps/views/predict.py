@@ -38,26 +38,7 @@ def counter_map(counters: pd.DataFrame, chosen: str) -> pdk.Deck:
         )
         .sort_values("chosen", kind="stable")
     )  # the chosen counter drawn last, on top
-    layer = pdk.Layer(
-        "ScatterplotLayer",
-        data=data,
-        id="counters",
-        get_position="[longitude, latitude]",
-        get_fill_color="color",
-        get_radius="radius",
-        radius_min_pixels=4,
-        stroked=True,
-        get_line_color=[255, 255, 255],
-        line_width_min_pixels=1,
-        pickable=True,
-    )
-    view = pdk.ViewState(**serving.map_view(counters))
-    return pdk.Deck(
-        layers=[layer],
-        initial_view_state=view,
-        map_style="light",
-        tooltip={"text": "{nom_du_compteur}"},
-    )
+    return app.counters_deck(data, counters, "counters", [255, 255, 255], "{nom_du_compteur}")
 
 
 def profile_chart(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import app_support as app
 import numpy as np
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from bike_traffic import serving
@@ -48,23 +47,6 @@ shown = predicted.assign(
         f"P(high) {p:.2f}" if classifier else f"{p:,.0f} bikes/h" for p in predicted["prediction"]
     ],
 )
-layer = pdk.Layer(
-    "ScatterplotLayer",
-    # the busiest first, so that a quiet counter beside a busy one stays visible on top
-    data=shown.sort_values("prediction", ascending=False)[
-        [COUNTER, "latitude", "longitude", "color", "radius", "label"]
-    ],
-    id="traffic",
-    get_position="[longitude, latitude]",
-    get_fill_color="color",
-    get_radius="radius",
-    radius_min_pixels=4,
-    stroked=True,
-    get_line_color=[80, 80, 80],
-    line_width_min_pixels=1,
-    pickable=True,
-)
-view = pdk.ViewState(**serving.map_view(counters))
 st.caption(
     f"{serving.MODEL_LABELS[loaded.model_type]} v{loaded.version}, {day:%A %d %B %Y} at "
     f"{hour:02d}:00. Colour: "
@@ -74,12 +56,13 @@ st.caption(
         else f"predicted bikes per hour, green 0 to red {top:,.0f} (95th percentile) and above."
     )
 )
+# the busiest first, so that a quiet counter beside a busy one stays visible on top
+busiest_first = shown.sort_values("prediction", ascending=False)[
+    [COUNTER, "latitude", "longitude", "color", "radius", "label"]
+]
 st.pydeck_chart(
-    pdk.Deck(
-        layers=[layer],
-        initial_view_state=view,
-        map_style="light",
-        tooltip={"text": "{nom_du_compteur}\n{label}"},
+    app.counters_deck(
+        busiest_first, counters, "traffic", [80, 80, 80], "{nom_du_compteur}\n{label}"
     ),
     height=560,
     key="traffic_map",
