@@ -596,7 +596,8 @@ def write_doc(run: Run, path: Path, command: str) -> None:
         "",
         "The project's three models trained and judged on real Paris counts, the way the "
         "pipelines train them (the project's node functions and `conf/` parameters). "
-        "Written by `scripts/evaluate_on_real_data.py`; do not edit by hand, except below the notes marker at the end.",
+        "Written by `scripts/evaluate_on_real_data.py`; do not edit by hand, except below "
+        "the notes marker at the end.",
         "",
         f"**{ATTRIBUTION}.** `../shared/data/paris_counts_2020-09_2021-08.parquet` (52 "
         'counters, hourly, 2020-09-01 to 2021-08-09, the public "bike_counters" teaching data '
