@@ -162,3 +162,18 @@ def test_model_types_by_any_name_and_unknown_names_are_refused():
     assert model_type_of("bike-traffic-nn") == "nn"
     with pytest.raises(RegistryError, match="Unknown model type 'gbm'"):
         model_type_of("gbm")
+
+
+def test_proxied_artifacts_are_recorded_where_they_really_lie():
+    destination = "gs://bucket/mlflow-artifacts"
+    assert (
+        reg.storage_location("mlflow-artifacts:/1/models/m-1/artifacts", destination)
+        == "gs://bucket/mlflow-artifacts/1/models/m-1/artifacts"
+    )
+    assert (
+        reg.storage_location("mlflow-artifacts://mlflow:5000/1/r/artifacts/nn/p.json", destination)
+        == "gs://bucket/mlflow-artifacts/1/r/artifacts/nn/p.json"
+    )
+    # not proxied, or the destination unknown: as MLflow gave it
+    assert reg.storage_location("gs://other/x", destination) == "gs://other/x"
+    assert reg.storage_location("mlflow-artifacts:/1/x", None) == "mlflow-artifacts:/1/x"

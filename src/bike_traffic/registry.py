@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
@@ -262,6 +263,32 @@ def client(tracking_uri: str | None = None):
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=tracking_uri)
+
+
+#: The URI scheme of artifacts that an MLflow server proxies (``--serve-artifacts``).
+PROXIED_SCHEME = "mlflow-artifacts:"
+
+
+def storage_location(uri: str, destination: str | None) -> str:
+    """Where an artifact really lies, so that it can be read without the tracking server.
+
+    An MLflow server started with ``--serve-artifacts --artifacts-destination D`` hands
+    out ``mlflow-artifacts:/<path>`` URIs, which only the server can resolve; the
+    object itself is ``D/<path>``. Any other URI (``gs://``, a local folder) is
+    returned as it is.
+
+    Args:
+        uri: An artifact URI as MLflow reports it.
+        destination: The server's ``--artifacts-destination`` (``params:registry.
+            artifacts_destination``), or None when unknown.
+
+    Returns:
+        A URI that fsspec and MLflow can read without the server.
+    """
+    if not uri.startswith(PROXIED_SCHEME) or not destination:
+        return uri
+    path = urlparse(uri).path.lstrip("/")  # mlflow-artifacts:/p or mlflow-artifacts://host/p
+    return f"{destination.rstrip('/')}/{path}"
 
 
 def describe_metrics(metrics: dict[str, float], kind: str) -> str:

@@ -1,5 +1,6 @@
 """Project settings. See https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
 
+import os
 from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
@@ -21,13 +22,33 @@ def project_root() -> str:
     return Path(found).resolve().as_posix()
 
 
+def experiment_artifacts(default: str) -> str | None:
+    """Where a new MLflow experiment keeps its artifacts: ``${experiment_artifacts:<default>}``.
+
+    ``MLFLOW_ARTIFACT_LOCATION`` wins when set. With an MLflow server as tracking URI
+    (``http(s)://``) the server decides (None): a server started with
+    ``--serve-artifacts`` proxies them to its ``--artifacts-destination``, so clients
+    need no storage credentials. Otherwise (SQLite, PostgreSQL) ``default``.
+    """
+    explicit = os.environ.get("MLFLOW_ARTIFACT_LOCATION")
+    if explicit:
+        return explicit
+    if os.environ.get("MLFLOW_TRACKING_URI", "").startswith(("http://", "https://")):
+        return None
+    return default
+
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # `${oc.env:...}` is allowed outside credentials.yml, so that globals.yml can
     # take the bucket name or a data folder from the environment.
-    "custom_resolvers": {"oc.env": oc.env, "project_root": project_root},
+    "custom_resolvers": {
+        "oc.env": oc.env,
+        "project_root": project_root,
+        "experiment_artifacts": experiment_artifacts,
+    },
     # a nested override in conf/prod keeps its siblings from conf/base
     "merge_strategy": {"parameters": "soft", "mlflow": "soft", "globals": "soft"},
     "config_patterns": {

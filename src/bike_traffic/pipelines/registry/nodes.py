@@ -99,15 +99,19 @@ def register_model_version(
         "data_fingerprint": fingerprint["hash"],
         "code_version": code_version,
     }
+    # A tracking server (MLflow 3) checks that the source belongs to the logged model
+    # named by model_id; a local store does not, so both go together everywhere.
     version = client.create_model_version(
         name,
         source=model.model_uri,
         run_id=run_id,
+        model_id=model.model_id,
         tags=tags,
         description=reg.describe_metrics(metrics, info["kind"]),
     )
     client.set_registered_model_alias(name, reg.CHALLENGER, version.version)
     artifact_base = run_info.info.artifact_uri.rstrip("/")
+    destination = settings.get("artifacts_destination")
     logger.info("Registered %s version %s (alias %s)", name, version.version, reg.CHALLENGER)
     return {
         "model_type": model_type,
@@ -116,8 +120,11 @@ def register_model_version(
         "run_id": run_id,
         "model_uri": model.model_uri,
         "model_id": model.model_id,
-        "artifact_location": model.artifact_location,
-        "extra_artifacts": {k: f"{artifact_base}/{p}" for k, p in info["extras"].items()},
+        "artifact_location": reg.storage_location(model.artifact_location, destination),
+        "extra_artifacts": {
+            k: reg.storage_location(f"{artifact_base}/{p}", destination)
+            for k, p in info["extras"].items()
+        },
         "code_version": code_version,
         "history_entries": len(history),
     }
