@@ -12,6 +12,7 @@ from bike_traffic.registry import (
     decide,
     model_type_of,
     previous_champion,
+    storage_location,
 )
 
 REGRESSOR = {
@@ -167,13 +168,13 @@ def test_model_types_by_any_name_and_unknown_names_are_refused():
 def test_proxied_artifacts_are_recorded_where_they_really_lie():
     destination = "gs://bucket/mlflow-artifacts"
     assert (
-        reg.storage_location("mlflow-artifacts:/1/models/m-1/artifacts", destination)
+        storage_location("mlflow-artifacts:/1/models/m-1/artifacts", destination)
         == "gs://bucket/mlflow-artifacts/1/models/m-1/artifacts"
     )
     assert (
-        reg.storage_location("mlflow-artifacts://mlflow:5000/1/r/artifacts/nn/p.json", destination)
+        storage_location("mlflow-artifacts://mlflow:5000/1/r/artifacts/nn/p.json", destination)
         == "gs://bucket/mlflow-artifacts/1/r/artifacts/nn/p.json"
     )
     # not proxied, or the destination unknown: as MLflow gave it
-    assert reg.storage_location("gs://other/x", destination) == "gs://other/x"
-    assert reg.storage_location("mlflow-artifacts:/1/x", None) == "mlflow-artifacts:/1/x"
+    assert storage_location("gs://other/x", destination) == "gs://other/x"
+    assert storage_location("mlflow-artifacts:/1/x", None) == "mlflow-artifacts:/1/x"
