@@ -1,6 +1,7 @@
 # bike_traffic: the two commands of the README, and the tools around them.
-#   make run    set up .venv, generate the raw export if none is there, run `kedro run`
-#   make test   set up .venv, run the whole test suite
+#   make run        set up .venv, generate the raw export if none is there, run `kedro run`
+#   make test       set up .venv, Airflow's venv and a browser, run the whole test suite
+#   make test-fast  the inner loop: no browser, Airflow, kedro viz, notebooks or slow runs
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ export DO_NOT_TRACK := true
 export MLFLOW_DISABLE_TELEMETRY := true
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install run test lint bench airflow-venv airflow-dag
+.PHONY: install run test test-fast browser lint bench airflow-venv airflow-dag
 
 install: $(VENV)/.installed
 
@@ -26,8 +27,19 @@ run: install
 	$(BIN)/kedro run --pipelines synthetic_raw --only-missing-outputs
 	$(BIN)/kedro run
 
-test: install airflow-venv
+test: install airflow-venv browser
 	$(BIN)/pytest
+
+# Under 2 minutes on 2 cores (docs/benchmarks.md): unit, slice and session tests.
+FAST := not browser and not airflow and not viz and not notebooks and not slow
+test-fast: install
+	$(BIN)/pytest -m "$(FAST)"
+
+# The browser test's Chromium: the system's, else Playwright's own (downloaded), else
+# stop at once saying how to get one.
+browser: install
+	@$(BIN)/python -m tests.apps.browser \
+	  || ($(BIN)/python -m playwright install chromium && $(BIN)/python -m tests.apps.browser)
 
 # Every benchmark at full default size; prints the figures and rewrites docs/benchmarks.md.
 # The app is measured on the models of `make run`: on a fresh checkout (no summary.json
@@ -44,6 +56,7 @@ bench: install
 lint: install
 	$(BIN)/ruff check src tests apps scripts
 	$(BIN)/ruff format --check src tests apps scripts
+	$(BIN)/lint-imports
 
 # Apache Airflow in a virtual environment of its own (its pins clash with the project's).
 # It only schedules: every task of the DAG runs `kedro` from $(VENV) (docs/monitoring.md).

@@ -1,16 +1,22 @@
-"""What every page of the app shares: the cached project and models, the sidebar, errors.
+"""What every page of the app shares: data, the project and models, the sidebar, errors.
 
-The project is opened once per process through a ``KedroSession``
-(:func:`bike_traffic.serving.open_project`); models are loaded through the
-registry's API. Both are cached with ``st.cache_resource``, the tables derived
-from the catalog with ``st.cache_data``; the sidebar's "Reload" button clears
-them, e.g. after a promotion.
+The page shows at once: its data come from the project's catalog built from the
+configuration alone (:func:`bike_traffic.project.open_catalog`, no session, no MLflow).
+Meanwhile a background thread opens the project through a ``KedroSession``
+(:func:`bike_traffic.project.open_project`: the tracking URI, the registry) and loads
+the chosen model through the registry's API
+(:func:`bike_traffic.registry.loading.load_model`); the page waits for it behind a
+spinner only where it shows a prediction. Every prediction is the logged MLflow model's.
+Tables derived from the catalog are cached with ``st.cache_data``; the sidebar's
+"Reload" button forgets everything, e.g. after a promotion.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,8 +24,32 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from bike_traffic import registry as reg
-from bike_traffic import serving
+from bike_traffic.features import counter_table
+from bike_traffic.models.spec import MODEL_SPECS
+from bike_traffic.project import (
+    Project,
+    export_secrets,
+    find_project,
+    open_catalog,
+    open_project,
+    redact,
+)
+from bike_traffic.raw_format import PARIS_BBOX
+from bike_traffic.registry import CHAMPION
+from bike_traffic.registry.history import recorded_versions
+from bike_traffic.registry.loading import LoadedModel
+from bike_traffic.serving import forecasts
+
+#: The model types, as the app names them.
+MODEL_LABELS: dict[str, str] = {name: spec.label for name, spec in MODEL_SPECS.items()}
+
+#: App settings used when ``params:app`` does not give them.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "max_upload_mb": 50,
+    "max_rows": 500_000,
+    "preview_rows": 200,
+    "default_model": "rf",
+}
 
 #: The columns of ``train_baseline`` the app keeps in memory.
 TRAIN_COLUMNS = [
@@ -37,7 +67,7 @@ TRAIN_COLUMNS = [
 
 def project_key() -> tuple[str, str]:
     """Which project and Kedro environment this process serves (the cache key)."""
-    return str(serving.find_project()), os.environ.get("KEDRO_ENV") or "local"
+    return str(find_project()), os.environ.get("KEDRO_ENV") or "local"
 
 
 @contextmanager
@@ -46,7 +76,7 @@ def shown_errors(what: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # noqa: BLE001  (never a traceback; st.stop/st.rerun pass through)
-        st.error(f"{what}: {serving.redact(str(exc)) or type(exc).__name__}")
+        st.error(f"{what}: {redact(str(exc)) or type(exc).__name__}")
         st.stop()
 
 
@@ -56,49 +86,121 @@ def load_secrets() -> None:
         secrets = dict(st.secrets)
     except Exception:  # noqa: BLE001  (no secrets.toml: nothing to export)
         return
-    serving.export_secrets(secrets)
+    export_secrets(secrets)
 
 
-@st.cache_resource(show_spinner="Opening the Kedro project...")
-def _project(path: str, env: str) -> serving.Project:
-    return serving.open_project(path, env)
+#: Opening the project and loading models, off the page's thread (one at a time).
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bike-traffic-load")
+_JOBS_LOCK = threading.Lock()
 
 
-def project() -> serving.Project:
-    """The served project (cached)."""
-    return _project(*project_key())
+@st.cache_resource(show_spinner=False)
+def _jobs() -> dict[tuple, Future]:
+    """The background jobs by key; a Streamlit resource, so "Reload" forgets them too."""
+    return {}
 
 
-@st.cache_resource(show_spinner="Loading the model...", max_entries=6)
-def _model(path: str, env: str, model_type: str, which: str | int) -> reg.LoadedModel:
-    return _project(path, env).load_model(model_type, which)
+def _background(key: tuple, work: Callable[[], Any]) -> Future:
+    """The background job of ``key``, started on first ask (kept until "Reload")."""
+    jobs = _jobs()
+    with _JOBS_LOCK:
+        job = jobs.get(key)
+        if job is None:
+            job = jobs[key] = _BACKGROUND.submit(work)
+        return job
+
+
+def _project_job(path: str, env: str) -> Future:
+    return _background(("project", path, env), lambda: open_project(path, env))
+
+
+def _model_job(path: str, env: str, model_type: str, which: str | int) -> Future:
+    project_job = _project_job(path, env)  # queued first: the model's job waits on it
+
+    def load() -> LoadedModel:
+        return project_job.result().load_model(model_type, which)
+
+    return _background(("model", path, env, model_type, which), load)
+
+
+def start_loading() -> None:
+    """Start opening the project and loading the chosen model, while the page draws."""
+    _model_job(*project_key(), *selection())
+
+
+@st.cache_resource(show_spinner=False)
+def _catalog(path: str, env: str) -> tuple[Any, dict[str, Any]]:
+    return open_catalog(path, env)
+
+
+def catalog() -> Any:
+    """The project's catalog, from its configuration alone (fast; cached)."""
+    return _catalog(*project_key())[0]
+
+
+def params() -> dict[str, Any]:
+    """The project's parameters."""
+    return _catalog(*project_key())[1]
+
+
+def project() -> Project:
+    """The served project through its KedroSession (waits for the background job)."""
+    job = _project_job(*project_key())
+    if not job.done():
+        with st.spinner("Opening the Kedro project..."):
+            return job.result()
+    return job.result()
+
+
+def settings() -> dict[str, Any]:
+    """The app's settings (``params:app``) over the defaults."""
+    return {**DEFAULT_SETTINGS, **(params().get("app") or {})}
+
+
+def bbox() -> dict[str, float]:
+    """The bounds of Paris the cleaning pipeline checks coordinates against."""
+    cleaning = params().get("data_cleaning") or {}
+    return {**PARIS_BBOX, **(cleaning.get("paris_bbox") or {})}
+
+
+def registry_env() -> str:
+    """The ``env`` whose entries count in ``summary.json`` (``params:registry.env``)."""
+    return str((params().get("registry") or {}).get("env", project_key()[1]))
+
+
+def _model(path: str, env: str, model_type: str, which: str | int) -> LoadedModel:
+    job = _model_job(path, env, model_type, which)
+    if not job.done():
+        with st.spinner(f"Loading {MODEL_LABELS[model_type]}..."):
+            return job.result()
+    return job.result()
 
 
 @st.cache_resource(show_spinner="Loading the training data...")
 def _train(path: str, env: str) -> pd.DataFrame:
-    train = _project(path, env).catalog.load("train_baseline")
+    train = _catalog(path, env)[0].load("train_baseline")
     return train[TRAIN_COLUMNS].copy()
 
 
 @st.cache_data(show_spinner=False)
 def _history(path: str, env: str) -> list[dict]:
-    return _project(path, env).history()
+    return list(_catalog(path, env)[0].load("summary_history") or [])
 
 
 @st.cache_data(show_spinner=False)
 def _counters(path: str, env: str) -> pd.DataFrame:
-    return serving.counter_table(_train(path, env))
+    return counter_table(_train(path, env))
 
 
 @st.cache_data(show_spinner=False)
 def _profile(path: str, env: str) -> pd.DataFrame:
-    return serving.historical_profile(_train(path, env))
+    return forecasts.historical_profile(_train(path, env))
 
 
 @st.cache_data(show_spinner=False)
 def _high_share(path: str, env: str, model_type: str, which: str | int) -> pd.DataFrame:
-    thresholds = _model(path, env, model_type, which).extras["thresholds"]
-    return serving.high_share_profile(_train(path, env), thresholds)
+    thresholds = _model(path, env, model_type, which).predictor.extras["thresholds"]
+    return forecasts.high_share_profile(_train(path, env), thresholds)
 
 
 def history() -> list[dict]:
@@ -113,16 +215,19 @@ def counters() -> pd.DataFrame:
 
 def selection() -> tuple[str, str | int]:
     """The model type and version chosen in the sidebar."""
-    model_type = st.session_state.get("model_type") or project().settings["default_model"]
-    return model_type, st.session_state.get(f"which_{model_type}", reg.CHAMPION)
+    model_type = st.session_state.get("model_type") or settings()["default_model"]
+    return model_type, st.session_state.get(f"which_{model_type}", CHAMPION)
 
 
-def model() -> reg.LoadedModel:
-    """The model chosen in the sidebar (cached)."""
-    return _model(*project_key(), *selection())
+def model() -> LoadedModel:
+    """The model chosen in the sidebar, loaded in the background (the page waits here)."""
+    with shown_errors("Cannot load this model"):
+        loaded = _model(*project_key(), *selection())
+    _show_serving(loaded)
+    return loaded
 
 
-def reference_profile(loaded: reg.LoadedModel) -> pd.DataFrame:
+def reference_profile(loaded: LoadedModel) -> pd.DataFrame:
     """What a prediction is shown beside: mean count, or share of high hours, on train."""
     if loaded.kind == "classifier":
         return _high_share(*project_key(), *selection())
@@ -137,10 +242,10 @@ def reload() -> None:
 
 def _version_label(versions: pd.DataFrame, model_type: str) -> Any:
     rows = versions.set_index("version")
-    metric = "f1_score" if reg.MODEL_TYPES[model_type]["kind"] == "classifier" else "rmse"
+    metric = MODEL_SPECS[model_type].headline_metric
 
     def label(which: str | int) -> str:
-        if which == reg.CHAMPION:
+        if which == CHAMPION:
             return "champion"
         row = rows.loc[which]
         notes = [f"{metric} {row[metric]:.3f}"] if pd.notna(row[metric]) else []
@@ -153,27 +258,30 @@ def _version_label(versions: pd.DataFrame, model_type: str) -> Any:
 
 
 def sidebar() -> None:
-    """Model type and version, which model serves and from where, and "Reload"."""
-    current = project()
+    """Model type and version, "Reload", and where the chosen model is served from.
+
+    Drawn without waiting for the model: which version serves, and from where, is
+    written in by :func:`model` once the background job has loaded it.
+    """
+    env = registry_env()
     with st.sidebar:
         st.selectbox(
             "Model",
-            list(serving.MODEL_LABELS),
-            index=list(serving.MODEL_LABELS).index(current.settings["default_model"]),
-            format_func=serving.MODEL_LABELS.get,
+            list(MODEL_LABELS),
+            index=list(MODEL_LABELS).index(settings()["default_model"]),
+            format_func=MODEL_LABELS.get,
             key="model_type",
         )
         model_type = st.session_state["model_type"]
-        versions = serving.model_versions(history(), model_type, current.registry_env)
+        versions = recorded_versions(history(), model_type, env)
         if versions.empty:
             st.error(
-                f"No {serving.MODEL_LABELS[model_type]} has been trained yet "
-                f"(env {current.registry_env}): run `make run` or "
-                f"`kedro run --pipelines {model_type}`."
+                f"No {MODEL_LABELS[model_type]} has been trained yet "
+                f"(env {env}): run `make run` or `kedro run --pipelines {model_type}`."
             )
             st.stop()
         has_champion = bool(versions["is_champion"].any())
-        options: list[str | int] = ([reg.CHAMPION] if has_champion else []) + [
+        options: list[str | int] = ([CHAMPION] if has_champion else []) + [
             int(v) for v in versions["version"]
         ]
         st.selectbox(
@@ -185,27 +293,37 @@ def sidebar() -> None:
         )
         if not has_champion:
             st.info(
-                f"{serving.MODEL_LABELS[model_type]} has no champion yet "
-                f"(env {current.registry_env}): the latest version is shown."
+                f"{MODEL_LABELS[model_type]} has no champion yet "
+                f"(env {env}): the latest version is shown."
             )
-        with shown_errors("Cannot load this model"):
-            loaded = model()
-        source = (
-            "the MLflow Model Registry"
-            if loaded.source == "registry"
-            else "summary.json (registry unreachable)"
-        )
-        name = serving.MODEL_LABELS[model_type]
-        st.caption(f"Serving **{name} v{loaded.version}** from {source}.")
+        st.session_state["_serving_status"] = st.empty()
+        start_loading()
         if st.button("Reload models", help="After a promotion or a new training run."):
             reload()
             st.rerun()
         with st.expander("Project"):
-            st.caption(f"Project: `{current.path}`  \nKedro env: `{current.env}`")
-            tracking = serving.redact(current.tracking_uri or "none")
-            st.caption(f"Tracking: `{tracking}`")
+            path, kedro_env = project_key()
+            st.caption(f"Project: `{path}`  \nKedro env: `{kedro_env}`")
+            job = _project_job(path, kedro_env)
+            if not job.done() or job.exception() is not None:
+                st.caption("Tracking: opening the project...")
+                return
+            current = job.result()
+            st.caption(f"Tracking: `{redact(current.tracking_uri or 'none')}`")
             if current.registry_error:
                 st.warning(current.registry_error)
+
+
+def _show_serving(loaded: LoadedModel) -> None:
+    """Say in the sidebar which version serves, and from where."""
+    source = (
+        "the MLflow Model Registry"
+        if loaded.source == "registry"
+        else "summary.json (registry unreachable)"
+    )
+    status = st.session_state.get("_serving_status")
+    shown = status if status is not None else st.sidebar
+    shown.caption(f"Serving **{loaded.spec.label} v{loaded.version}** from {source}.")
 
 
 def counters_deck(
@@ -243,7 +361,7 @@ def counters_deck(
     )
     return pdk.Deck(
         layers=[layer],
-        initial_view_state=pdk.ViewState(**serving.map_view(counters)),
+        initial_view_state=pdk.ViewState(**forecasts.map_view(counters)),
         map_style="light",
         tooltip={"text": tooltip},
     )

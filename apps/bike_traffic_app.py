@@ -7,8 +7,8 @@ Run from the project root, after training (``make run``)::
 The app serves the Kedro project around the working directory (or the one
 named by ``BIKE_TRAFFIC_PROJECT_PATH``) in the environment ``KEDRO_ENV``
 (default ``local``): data through the project's catalog, models through the
-registry's loading API. Credentials come from ``st.secrets`` or the
-environment and are never displayed.
+registry's loading API, loaded in the background while the page shows.
+Credentials come from ``st.secrets`` or the environment and are never displayed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ st.set_page_config(page_title="Paris bike traffic", page_icon=":bike:", layout="
 
 app.load_secrets()
 with app.shown_errors("Cannot open the Kedro project"):
-    app.project()
+    app.catalog()  # the configuration alone: the page shows while the model loads
 
 pages = st.navigation(
     [

@@ -8,13 +8,15 @@ under 100 ms, a 100,000-row batch under 5 s. Three measures:
    (Playwright, ``/usr/bin/chromium``), the browser being open already. Several
    runs; each is a fresh process (no cache).
 2. **Single prediction**: in the app's process, what a prediction costs once the
-   model is loaded: feature rows for a counter's day through ``data_cleaning``'s
-   node and the model (:func:`bike_traffic.serving.predict_day` + ``pick_hour``),
-   for each model type; and, in the browser, the time from choosing another hour
-   to the new number on the page (a whole rerun of the page: map and chart too).
+   model is loaded (:func:`bike_traffic.registry.loading.load_model`): a counter's day
+   asked of the logged predictor as raw requests
+   (:func:`bike_traffic.serving.forecasts.predict_day` + ``pick_hour``), for each model
+   type; and, in the browser, the time from choosing another hour to the new number on
+   the page (a whole rerun of the page: map and chart too).
 3. **100,000-row batch**: the first 100,000 rows of the raw export as uploaded
-   bytes -> :func:`read_upload` + :func:`score_upload` + the CSV to download, for
-   each model type.
+   bytes -> :func:`~bike_traffic.serving.uploads.read_upload` +
+   :func:`~bike_traffic.serving.uploads.score_upload` + the CSV to download, for each
+   model type.
 
 Run from the project root after ``make run`` (the champion of each type, or the
 latest version when a type has none)::
@@ -37,6 +39,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from script_support import replace_section  # noqa: E402
 
 from tests.apps.browser import (  # noqa: E402
     QUIET,
@@ -126,18 +131,21 @@ def mark(name):
     marks[name] = time.perf_counter() - start - sum(marks.values())
 import pandas, streamlit, plotly.graph_objects, pydeck
 mark("import streamlit, pandas, plotly, pydeck")
-from bike_traffic import serving
-mark("import bike_traffic.serving (scikit-learn, Kedro)")
+from bike_traffic.features import counter_table
+from bike_traffic.project import open_project
+from bike_traffic.serving import forecasts
+mark("import bike_traffic (project, registry loading, forecasts: scikit-learn, Kedro)")
 logging.disable(logging.WARNING)
-project = serving.open_project(ROOT, ENV)
+project = open_project(ROOT, ENV)
 mark("open the project: KedroSession, kedro-mlflow (MLflow, SQLite), catalog")
 model = project.load_model("rf")
 mark("load the Random Forest champion (registry + skops)")
 train = project.catalog.load("train_baseline")
-counters = serving.counter_table(train)
+counters = counter_table(train)
 mark("load train_baseline, counter table")
-serving.pick_hour(serving.predict_day(model, counters.iloc[0], "2025-06-02"), 8)
-mark("first prediction (holiday calendar, model)")
+name = counters["nom_du_compteur"].iloc[0]
+forecasts.pick_hour(forecasts.predict_day(model, name, "2025-06-02"), 8)
+mark("first prediction (holiday calendar, predictor)")
 print("PHASES" + json.dumps(marks))
 """
 
@@ -158,34 +166,38 @@ def cold_phases() -> dict[str, float]:
 
 def in_process(repeats: int) -> dict[str, dict[str, float]]:
     """Single predictions and a 100k-row batch with each model type, in this process."""
-    from bike_traffic import registry as reg
-    from bike_traffic import serving
+    from bike_traffic.features import counter_table
+    from bike_traffic.models.spec import MODEL_SPECS
+    from bike_traffic.project import open_project
+    from bike_traffic.registry import CHAMPION
+    from bike_traffic.registry.history import recorded_versions
+    from bike_traffic.serving import forecasts, uploads
 
-    project = serving.open_project(ROOT, os.environ.get("KEDRO_ENV") or "local")
+    project = open_project(ROOT, os.environ.get("KEDRO_ENV") or "local")
     history = project.history()
-    counters = serving.counter_table(project.catalog.load("train_baseline"))
+    counters = counter_table(project.catalog.load("train_baseline"))["nom_du_compteur"]
     with RAW.open("rb") as source:
         data = b"".join(source.readline() for _ in range(BATCH_ROWS + 1))
     figures: dict[str, dict[str, float]] = {}
-    for model_type in reg.MODEL_TYPES:
-        versions = serving.model_versions(history, model_type, project.registry_env)
+    for model_type in MODEL_SPECS:
+        versions = recorded_versions(history, model_type, project.registry_env)
         if versions.empty:
             continue
-        which = reg.CHAMPION if versions["is_champion"].any() else int(versions["version"].max())
+        which = CHAMPION if versions["is_champion"].any() else int(versions["version"].max())
         started = time.perf_counter()
         model = project.load_model(model_type, which)
         load = time.perf_counter() - started
         day = dt.date(2025, 6, 2)
-        serving.predict_day(model, counters.iloc[0], day)  # first call: lazy imports
+        forecasts.predict_day(model, counters.iloc[0], day)  # first call: lazy imports
         times = []
         for i in range(repeats):
             started = time.perf_counter()
-            profile = serving.predict_day(model, counters.iloc[i % len(counters)], day)
-            serving.pick_hour(profile, 8)
+            profile = forecasts.predict_day(model, counters.iloc[i % len(counters)], day)
+            forecasts.pick_hour(profile, 8)
             times.append(time.perf_counter() - started)
         started = time.perf_counter()
-        upload = serving.read_upload("batch.csv", data, 200, 1_000_000)
-        result = serving.score_upload(upload, model, counters, project.bbox)
+        upload = uploads.read_upload("batch.csv", data, 200, 1_000_000)
+        result = uploads.score_upload(upload, model)
         result.scored.to_csv(index=False).encode("utf-8")
         batch = time.perf_counter() - started
         figures[model_type] = {
@@ -211,7 +223,9 @@ def section(
     floor: float | None = None,
 ) -> str:
     """The docs section, between the markers."""
-    from bike_traffic import serving
+    from bike_traffic.models.spec import MODEL_SPECS
+
+    labels = {name: spec.label for name, spec in MODEL_SPECS.items()}
 
     to_health, to_number, reruns = cold
     cold_median = statistics.median(to_number)
@@ -235,14 +249,14 @@ def section(
         for name, seconds in (phases or {}).items()
     ]
     for model_type, f in figures.items():
-        label = f"{serving.MODEL_LABELS[model_type]} v{f['version']}"
+        label = f"{labels[model_type]} v{f['version']}"
         single = f["single_median"] * 1000
         rows.append(
             f"| single prediction, {label} (median; p95 {f['single_p95'] * 1000:.0f} ms) | "
             f"**{single:.0f} ms** | < 100 ms | {'yes' if single < 100 else '**no**'} |"
         )
     for model_type, f in figures.items():
-        label = f"{serving.MODEL_LABELS[model_type]} v{f['version']}"
+        label = f"{labels[model_type]} v{f['version']}"
         rows.append(
             f"| 100,000-row batch ({f['batch_mb']:.0f} MB raw export), {label}: read, check, "
             f"score, CSV | **{f['batch']:.1f} s** | < 5 s | "
@@ -254,16 +268,16 @@ def section(
     )
     for model_type, f in figures.items():
         rows.append(
-            f"| model load, {serving.MODEL_LABELS[model_type]} v{f['version']} (once, cached) | "
+            f"| model load, {labels[model_type]} v{f['version']} (once, cached) | "
             f"{f['load']:.1f} s | | |"
         )
     table = "\n".join(rows)
     slow_nn = figures.get("nn", {}).get("single_median", 0) >= 0.1
     nn_note = (
         "\n**Neural Net single prediction** misses its target: check that "
-        "`bike_traffic.pipelines.nn.nodes.predict` still calls the model directly for "
-        "small inputs (`DIRECT_CALL_ROWS`); Keras's `model.predict` costs about 50 ms of "
-        "set-up per call, whatever the input size.\n"
+        "`bike_traffic.models.nn.predict` still calls the model directly for small inputs "
+        "(`DIRECT_CALL_ROWS`); Keras's `model.predict` costs about 50 ms of set-up per call, "
+        "whatever the input size.\n"
         if slow_nn
         else ""
     )
@@ -288,7 +302,7 @@ def section(
         "time this project has not made.\n"
     )
     served = ", ".join(
-        f"{serving.MODEL_LABELS[t]} v{f['version']} "
+        f"{labels[t]} v{f['version']} "
         + ("(champion)" if f["which"] == "champion" else "(latest version: no champion)")
         for t, f in figures.items()
     )
@@ -311,8 +325,9 @@ Targets: cold start to the first prediction under 5 s, a single prediction under
 Cold start is a fresh `streamlit run` process each time (nothing cached), from its
 start to the predicted count visible in Chromium (Playwright; the browser is already
 open). A single prediction is measured in process once the model is loaded: the
-counter's day of feature rows built by `data_cleaning`'s `add_time_features`, then
-the model. The batch is the first 100,000 rows of the raw export, from uploaded bytes
+counter's day asked of the logged predictor as raw requests (counter and hour: it
+builds the features with `add_time_features`, as training does), through the loaded
+model. The batch is the first 100,000 rows of the raw export, from uploaded bytes
 to the CSV offered for download.
 
 {table}
@@ -320,32 +335,19 @@ to the CSV offered for download.
 {END}"""
 
 
-def write_docs(text: str, path: Path) -> None:
-    """Replace (or add) the app section of docs/benchmarks.md."""
-    doc = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in doc and END in doc:
-        head, rest = doc.split(START, 1)
-        doc = head + text + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(doc, encoding="utf-8")
-
-
 def untrained() -> list[str]:
     """The model types with no version in ``summary.json`` (the app serves all three)."""
-    from bike_traffic import registry as reg
-    from bike_traffic import serving
+    from bike_traffic.models.spec import MODEL_SPECS
+    from bike_traffic.project import open_project
+    from bike_traffic.registry.history import recorded_versions
 
-    project = serving.open_project(ROOT, os.environ.get("KEDRO_ENV") or "local")
-    try:
+    with open_project(ROOT, os.environ.get("KEDRO_ENV") or "local") as project:
         history = project.history()
         return [
             model_type
-            for model_type in reg.MODEL_TYPES
-            if serving.model_versions(history, model_type, project.registry_env).empty
+            for model_type in MODEL_SPECS
+            if recorded_versions(history, model_type, project.registry_env).empty
         ]
-    finally:
-        project.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -368,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     text = section(cold, figures, load, cold_phases(), floor)
     print(text)
     if args.write_docs:
-        write_docs(text, DOC)
+        replace_section(DOC, START, END, text)
     return 0
 
 

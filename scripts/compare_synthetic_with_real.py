@@ -1,8 +1,10 @@
 """Compare the generated counter export with the real Paris counts.
 
-Reads the cleaned features of the generated export (``data/04_feature/clean_counts.parquet``,
-written by ``make run``) and the real hourly counts of 52 counters in
-``../shared/data/`` (City of Paris, ODbL), and writes
+Generates the default export with the ``synthetic_raw`` pipeline and cleans it with the
+``data_cleaning`` pipeline (both as slices on Kedro's ``SequentialRunner`` over an
+in-memory catalog, with the project's parameters: nothing is written under ``data/``),
+reads the real hourly counts of 52 counters in ``../shared/data/`` (City of Paris, ODbL),
+and writes
 
 * ``docs/figures/synthetic_vs_real.png``: hourly, day-of-week and monthly profiles
   and the count distribution, generated against real;
@@ -31,15 +33,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_support import ROOT, config, run_slice  # noqa: E402
 
 from bike_traffic.calendar import PARIS_TZ, is_french_holiday  # noqa: E402
-from bike_traffic.pipelines.synthetic_raw.sites import (  # noqa: E402
-    MONTH_FACTORS,
-    SITES,
-)
+from bike_traffic.features import COUNTER, TARGET, TIMESTAMP  # noqa: E402
+from bike_traffic.pipelines import data_cleaning, synthetic_raw  # noqa: E402
+from bike_traffic.pipelines.synthetic_raw.sites import MONTH_FACTORS, SITES  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 REAL_COUNTS = "paris_counts_2020-09_2021-08.parquet"
 REAL_2024 = "sebastopol_hourly_weather_2024.csv"
 ATTRIBUTION = "Real data: Ville de Paris (ODbL)"
@@ -103,22 +105,34 @@ def _frame(counter, count, stamps: pd.Series) -> pd.DataFrame:
     )
 
 
-def load_generated(path: Path) -> Counts:
-    """The generated export's clean features, as :class:`Counts`."""
-    if not path.exists():
-        sys.exit(
-            f"Generated features not found: {path}\n"
-            "Make them with `make run` (or `kedro run --pipelines synthetic_raw` "
-            "then `kedro run --pipelines data_cleaning`)."
-        )
-    columns = ["nom_du_compteur", "comptage_horaire", "date_et_heure_de_comptage"]
-    data = pd.read_parquet(path, columns=columns)
-    stamps = data["date_et_heure_de_comptage"]
-    if stamps.dt.tz is None:
-        stamps = stamps.dt.tz_localize(PARIS_TZ, ambiguous="NaT", nonexistent="NaT")
-    else:
-        stamps = stamps.dt.tz_convert(PARIS_TZ)
-    frame = _frame(data["nom_du_compteur"].astype(str), data["comptage_horaire"], stamps)
+def generate(params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The default export (``synthetic_raw``) and its clean features (``data_cleaning``).
+
+    Args:
+        params: The project's parameters (``synthetic_raw``, ``data_cleaning``).
+
+    Returns:
+        The raw export (text columns, as the portal writes them) and ``clean_counts``.
+    """
+    raw = run_slice(synthetic_raw.create_pipeline(), {}, params)["raw_counts"]
+    cleaning = data_cleaning.create_pipeline().to_outputs("clean_counts")
+    return raw, run_slice(cleaning, {"raw_counts": raw}, params)["clean_counts"]
+
+
+def generated_counts(clean: pd.DataFrame) -> Counts:
+    """The clean features as :class:`Counts` (the cleaning computed the time parts)."""
+    stamps = clean[TIMESTAMP]
+    frame = pd.DataFrame(
+        {
+            "counter": clean[COUNTER].astype(str),
+            "count": clean[TARGET].astype("float64"),
+            "ts": stamps,
+            "hour": clean["hour"],
+            "dow": clean["day_of_week"],
+            "month": clean["month"],
+            "holiday": clean["is_holiday"].to_numpy(),
+        }
+    )
     return Counts("generated", frame, _period(stamps))
 
 
@@ -192,20 +206,8 @@ def peak(profile: pd.Series, window: range) -> tuple[int, float]:
     return int(part.idxmax()), float(part.max())
 
 
-def raw_quirks(raw_path: Path) -> dict[str, float] | None:
-    """Measure the format quirks in the generated raw export (None when absent)."""
-    if not raw_path.exists():
-        return None
-    columns = [
-        "Identifiant du compteur",
-        "Nom du compteur",
-        "Comptage horaire",
-        "Date et heure de comptage",
-        "Coordonnées géographiques",
-    ]
-    raw = pd.read_csv(
-        raw_path, sep=";", usecols=columns, dtype=str, keep_default_na=False, encoding="utf-8"
-    )
+def raw_quirks(raw: pd.DataFrame) -> dict[str, float]:
+    """Measure the format quirks in the generated raw export (its text columns)."""
     stamps = raw["Date et heure de comptage"]
     local = pd.to_datetime(stamps, utc=True, format="ISO8601").dt.tz_convert(PARIS_TZ)
     coords = raw["Coordonnées géographiques"]
@@ -227,11 +229,6 @@ def raw_quirks(raw_path: Path) -> dict[str, float] | None:
         "spaced_coords": float(coords.str.contains(", ", regex=False).mean()),
         "counters_sorted": float(sorted_rows.mean()),
     }
-
-
-def generator_params() -> dict:
-    path = ROOT / "conf" / "base" / "parameters_synthetic_raw.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["synthetic_raw"]
 
 
 # ---------------------------------------------------------------------------- figure
@@ -440,7 +437,11 @@ def write_markdown(
         "Paris portal's format and its counts follow the real counters' patterns. This page "
         "shows what it reproduces and compares it with real counts.\n"
     )
-    add("Regenerate this page and its figure (after `make run`) with:\n")
+    add(
+        "Regenerate this page and its figure with the command below: it runs the "
+        "`synthetic_raw` and `data_cleaning` pipelines in memory with the project's "
+        "parameters (nothing is written under `data/`), then compares.\n"
+    )
     add(f"```bash\n{COMMAND}\n```\n")
     add(
         "The real data is read from `../shared/data/` (never copied into the project); the "
@@ -455,8 +456,8 @@ def write_markdown(
     add(f'*{ATTRIBUTION}, "Comptage vélo - Données compteurs".*\n')
     add("Compared data:\n")
     items = [
-        f"- **generated**: the cleaned features of the default generated export "
-        f"(`data/04_feature/clean_counts.parquet`), {gen.rows:,} rows, {gen.counters} counters, "
+        f"- **generated**: the default generated export cleaned by `data_cleaning` (its "
+        f"`clean_counts`), {gen.rows:,} rows, {gen.counters} counters, "
         f"{gen_counts.period} (local dates).",
         f"- **real 2020-21**: `../shared/data/{REAL_COUNTS}`, real hourly counts of "
         f"{real.counters} counters, {real.rows:,} rows, {real_counts.period}; `date` is naive "
@@ -673,7 +674,7 @@ runs per counter and year on average, median length 36 hours, up to 30 days).
     if quirks:
         q = quirks
         text += f"""
-Measured in the default generated export (`data/01_raw/comptage-velo-donnees-compteurs.csv`):
+Measured in the default generated export (`raw_counts`, as `synthetic_raw` writes it):
 
 {
             _table(
@@ -775,23 +776,10 @@ def _reading(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "clean",
-        nargs="?",
-        type=Path,
-        default=ROOT / "data" / "04_feature" / "clean_counts.parquet",
-        help="clean features of the generated export (default: %(default)s)",
-    )
-    parser.add_argument(
         "--real-dir",
         type=Path,
         default=ROOT.parent / "shared" / "data",
         help="folder of the real reference data (default: ../shared/data)",
-    )
-    parser.add_argument(
-        "--raw",
-        type=Path,
-        default=ROOT / "data" / "01_raw" / "comptage-velo-donnees-compteurs.csv",
-        help="generated raw export, to measure its format quirks (skipped when absent)",
     )
     parser.add_argument(
         "--figure", type=Path, default=ROOT / "docs" / "figures" / "synthetic_vs_real.png"
@@ -800,8 +788,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     real_counts = load_real(args.real_dir)
-    gen_counts = load_generated(args.clean)
     ref_counts = load_real_2024(args.real_dir)
+    params = config()["parameters"]  # as `kedro run` loads them
+    print("Generating the default export (synthetic_raw) and cleaning it (data_cleaning) ...")
+    raw, clean = generate(params)
+    quirks = raw_quirks(raw)
+    del raw
+    gen_counts = generated_counts(clean)
+    del clean
 
     gen, real = profiles(gen_counts), profiles(real_counts)
     ref = profiles(ref_counts) if ref_counts is not None else None
@@ -814,7 +808,6 @@ def main(argv: list[str] | None = None) -> int:
             covered.groupby("month")["count"].mean().reindex(range(1, 13)) / covered["count"].mean()
         )
     numbers = summary_numbers(gen, real)
-    quirks = raw_quirks(args.raw)
 
     draw_figure(
         gen=gen,
@@ -837,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
         ref_counts=ref_counts,
         numbers=numbers,
         quirks=quirks,
-        params=generator_params(),
+        params=params["synthetic_raw"],
     )
 
     print(f"generated: {gen.rows:,} rows, {gen.counters} counters, {gen_counts.period}")

@@ -15,15 +15,17 @@ raw export, the file ``data_cleaning`` ingests:
 
 Run from the project root::
 
-    .venv/bin/python scripts/real_to_raw_export.py
+    .venv/bin/python scripts/real_to_raw_export.py            # where conf/real reads it
     .venv/bin/python scripts/real_to_raw_export.py --input PATH --output PATH
     .venv/bin/python scripts/real_to_raw_export.py --check   # and check the round trip
 
-``--check`` loads the written file with ``RawExportDataset``, runs the ``data_cleaning``
-nodes up to ``add_time_features`` and checks: same rows, none quarantined, same total
-count and the same instants as the parquet (exit status 1 otherwise).
+``--check`` runs the ``data_cleaning`` pipeline up to ``clean_counts`` on the written
+file (a slice on Kedro's ``SequentialRunner``, the file read by ``RawExportDataset``) and
+checks: same rows, none quarantined, same total count and the same instants as the
+parquet (exit status 1 otherwise).
 
-The output goes under ``data/`` (git-ignored): the real data is never committed.
+The output goes where the ``real`` environment's catalog reads it (``conf/real/globals.yml``:
+``data/real/01_raw/``, git-ignored): the real data is never committed.
 """
 
 from __future__ import annotations
@@ -35,13 +37,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from bike_traffic.calendar import PARIS_TZ
-from bike_traffic.datasets import RawExportDataset
-from bike_traffic.raw_format import RAW_COLUMNS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_support import ROOT, config, raw_file, run_slice  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from bike_traffic.calendar import PARIS_TZ  # noqa: E402
+from bike_traffic.datasets.raw_export import RawExportDataset  # noqa: E402
+from bike_traffic.raw_format import RAW_COLUMNS  # noqa: E402
+
 DEFAULT_INPUT = ROOT.parent / "shared" / "data" / "paris_counts_2020-09_2021-08.parquet"
-DEFAULT_OUTPUT = ROOT / "data" / "01_raw" / "real" / "comptage-velo-donnees-compteurs-2020-2021.csv"
+#: The Kedro environment whose catalog reads the converted export.
+ENV = "real"
 
 #: Parquet columns the conversion needs.
 INPUT_COLUMNS = (
@@ -148,13 +153,15 @@ def check_round_trip(source: Path, target: Path) -> list[str]:
     Returns:
         The problems found (empty when the round trip is exact).
     """
-    from bike_traffic.pipelines.data_cleaning import nodes as cleaning
+    from bike_traffic.pipelines.data_cleaning import create_pipeline
 
     real = pd.read_parquet(source, columns=["bike_count", "date"])
-    renamed = cleaning.rename_columns(RawExportDataset(filepath=str(target)).load())
-    filled = cleaning.fill_missing_identifiers(cleaning.parse_fields(renamed))
-    valid, _, summary = cleaning.quarantine_invalid_rows(renamed, filled)
-    features = cleaning.add_time_features(valid)
+    out = run_slice(
+        create_pipeline().to_outputs("clean_counts", "quarantine_summary"),
+        {"raw_counts": RawExportDataset(filepath=str(target))},
+        config(ENV)["parameters"],
+    )
+    features, summary = out["clean_counts"], out["quarantine_summary"]
     problems = []
     if len(features) != len(real):
         problems.append(f"{len(features):,} clean rows for {len(real):,} in the parquet")
@@ -183,13 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output",
         type=Path,
-        default=DEFAULT_OUTPUT,
-        help="raw export to write (default: %(default)s)",
+        default=None,
+        help=f"raw export to write (default: where conf/{ENV} reads it, data/real/01_raw/)",
     )
     parser.add_argument(
         "--check",
         action="store_true",
-        help="reload the output through RawExportDataset and data_cleaning, compare",
+        help="clean the output with the data_cleaning pipeline and compare",
     )
     args = parser.parse_args(argv)
     if not args.input.is_file():
@@ -200,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    args.output = args.output or raw_file(ENV)
     start = time.perf_counter()
     rows = convert(args.input, args.output)
     size = args.output.stat().st_size / 1e6

@@ -29,7 +29,9 @@ from pathlib import Path
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
-from bike_traffic.gcs_emulator import emulator_environment, start_emulator  # noqa: E402
+# The emulator lives beside the tests' fixtures (tests/gcs_emulator_server.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.gcs_emulator_server import emulator_environment, start_emulator  # noqa: E402
 
 DEFAULT_BUCKET = "bike-traffic-prod"  # conf/prod/globals.yml's default
 

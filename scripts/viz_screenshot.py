@@ -9,6 +9,7 @@ the server. Run from the project root::
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -65,7 +66,10 @@ def dismiss_overlays(page) -> None:
     page.keyboard.press("Escape")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="PNG to write (%(default)s)")
+    args = parser.parse_args(argv)
     port = free_port()
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     kedro = str(Path(sys.executable).with_name("kedro"))
@@ -87,8 +91,8 @@ def main() -> int:
             page.wait_for_selector("svg .pipeline-node", timeout=60_000)
             dismiss_overlays(page)
             page.wait_for_timeout(1500)  # let the layout animation settle before the picture
-            OUT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(OUT))
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(args.out))
             browser.close()
     finally:
         server.terminate()
@@ -97,7 +101,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-    print(f"saved {OUT}")
+    print(f"saved {args.out}")
     return 0
 
 

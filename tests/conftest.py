@@ -1,11 +1,21 @@
-"""Shared fixtures: small generated data, a throw-away copy of the project, real data."""
+"""Shared fixtures: small generated data, copies of the project, real data.
+
+Projects are built once per test session and copied per test:
+
+* ``cleaned_project``: the small generated export, cleaned (``data_cleaning`` ran);
+* ``trained_project``: the same with ``rf``, ``nn`` and ``affluence_classifier`` trained
+  and registered (the ``test`` environment's small models), its MLflow store relocated
+  into the copy.
+"""
 
 from __future__ import annotations
 
 import http.server
 import os
 import shutil
+import sqlite3
 import threading
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +33,25 @@ os.environ.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+#: Test files whose every test carries a marker of the slow outer world (make test-fast skips).
+_FILE_MARKERS = {
+    "test_browser.py": "browser",
+    "test_airflow_dag.py": "airflow",
+    "test_viz.py": "viz",
+    "test_notebooks.py": "notebooks",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of the browser, Airflow, kedro viz and notebook files by their file."""
+    for item in items:
+        marker = _FILE_MARKERS.get(item.path.name)
+        if marker:
+            item.add_marker(getattr(pytest.mark, marker))
+
+
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 #: Parameters of the generator's small preset, as conf/base + conf/test give them.
@@ -74,8 +103,8 @@ def small_raw() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def small_clean(small_raw) -> pd.DataFrame:
     """The small raw export through the data_cleaning nodes: the feature table."""
+    from bike_traffic.features import add_time_features
     from bike_traffic.pipelines.data_cleaning.nodes import (
-        add_time_features,
         fill_missing_identifiers,
         parse_fields,
         quarantine_invalid_rows,
@@ -125,18 +154,131 @@ def copy_project(root: Path) -> Path:
     return root
 
 
+def tracking_uri(root: Path) -> str:
+    """The SQLite tracking store of a project copy."""
+    return f"sqlite:///{root / 'mlflow.db'}"
+
+
+def run(project: Path, pipeline: str, env: str = "test", params: dict | None = None) -> None:
+    """``kedro run --pipelines <pipeline>`` through a KedroSession, in ``project``."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
+        session.run(pipeline_names=[pipeline])
+
+
+def _use(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("BIKE_TRAFFIC_DATA_ROOT", raising=False)
+    monkeypatch.delenv("BIKE_TRAFFIC_PROJECT_PATH", raising=False)
+    monkeypatch.delenv("KEDRO_ENV", raising=False)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri(root))
+
+
+def _end_mlflow() -> None:
+    import mlflow
+
+    if mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)  # MLflow's global state as the next test expects it
+
+
 @pytest.fixture
-def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of the project's configuration in a temporary folder, made the cwd.
 
     Runs through a ``KedroSession`` there write their data and their MLflow
     store in the temporary folder, never in the checkout.
     """
     root = copy_project(tmp_path / "project")
-    monkeypatch.chdir(root)
-    monkeypatch.delenv("BIKE_TRAFFIC_DATA_ROOT", raising=False)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    _use(root, monkeypatch)
+    yield root
+    _end_mlflow()
+
+
+#: What a project copy leaves out of its template: the MLflow store (made anew, or relocated).
+_TRACKING = ("mlflow.db", "mlartifacts", "mlruns")
+
+
+def relocate_copy(template: Path, root: Path) -> Path:
+    """Copy a project, its MLflow store and summary.json pointing at the copy's own folders.
+
+    MLflow's SQLite store and summary.json keep absolute artifact locations: the copy's
+    are rewritten so that it never reads or writes the template's.
+    """
+    shutil.copytree(template, root)
+    old, new = str(template), str(root)
+    database = root / "mlflow.db"
+    if database.exists():
+        with sqlite3.connect(database) as connection:
+            for table, column in (
+                ("experiments", "artifact_location"),
+                ("runs", "artifact_uri"),
+                ("logged_models", "artifact_location"),
+                ("model_versions", "storage_location"),
+            ):
+                connection.execute(
+                    f"UPDATE {table} SET {column} = replace({column}, ?, ?)",  # noqa: S608
+                    (old, new),
+                )
+    summary = root / "data" / "06_models" / "summary.json"
+    if summary.exists():
+        summary.write_text(summary.read_text(encoding="utf-8").replace(old, new), "utf-8")
     return root
+
+
+@pytest.fixture(scope="session")
+def cleaned_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project with the small generated export cleaned, built once per session."""
+    root = copy_project(tmp_path_factory.mktemp("cleaned") / "project")
+    with pytest.MonkeyPatch.context() as patch:
+        _use(root, patch)
+        run(root, "synthetic_raw")
+        run(root, "data_cleaning")
+        _end_mlflow()
+    for name in _TRACKING:
+        path = root / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return root
+
+
+@pytest.fixture
+def cleaned_project(
+    cleaned_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A copy of :func:`cleaned_template` of this test's own, made the cwd."""
+    root = relocate_copy(cleaned_template, tmp_path / "project")
+    _use(root, monkeypatch)
+    yield root
+    _end_mlflow()
+
+
+@pytest.fixture(scope="session")
+def trained_template(cleaned_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cleaned project with rf, nn and affluence_classifier trained and registered."""
+    root = relocate_copy(cleaned_template, tmp_path_factory.mktemp("trained") / "project")
+    with pytest.MonkeyPatch.context() as patch:
+        _use(root, patch)
+        for pipeline in ("rf", "nn", "affluence_classifier"):
+            run(root, pipeline)
+        _end_mlflow()
+    return root
+
+
+@pytest.fixture
+def trained_project(
+    trained_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A copy of :func:`trained_template` of this test's own (its MLflow store too)."""
+    root = relocate_copy(trained_template, tmp_path / "project")
+    _use(root, monkeypatch)
+    yield root
+    _end_mlflow()
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ Fixtures:
 
 Both set the environment the GCS clients need (``STORAGE_EMULATOR_HOST``, no real
 login, anonymous token...) for the duration of the test only, and clear gcsfs' cache.
-Outside pytest, :func:`bike_traffic.gcs_emulator.start_emulator` starts one and
-:func:`bike_traffic.gcs_emulator.emulator_environment` gives its environment variables
+Outside pytest, :func:`tests.gcs_emulator_server.start_emulator` starts one and
+:func:`tests.gcs_emulator_server.emulator_environment` gives its environment variables
 (``scripts/start_gcs_emulator.py`` does both for a person trying ``--env prod``).
 """
 
@@ -42,8 +42,8 @@ import pytest
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
-# The emulator itself lives in the package, shared with scripts/start_gcs_emulator.py.
-from bike_traffic.gcs_emulator import (  # noqa: E402
+# The emulator itself, shared with scripts/start_gcs_emulator.py.
+from tests.gcs_emulator_server import (  # noqa: E402
     DEFAULT_BUCKET,
     PROJECT,
     Emulator,

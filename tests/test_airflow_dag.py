@@ -22,8 +22,8 @@ from kedro.framework.startup import bootstrap_project
 from kedro_airflow.plugin import commands
 from mlflow import MlflowClient
 
-from tests.conftest import PROJECT_ROOT
-from tests.test_session import run
+from bike_traffic.registry.loading import load_model
+from tests.conftest import PROJECT_ROOT, run
 
 AIRFLOW_VENV = Path(os.environ.get("BIKE_TRAFFIC_AIRFLOW_VENV") or PROJECT_ROOT / ".venv-airflow")
 DAG_FILE = PROJECT_ROOT / "airflow" / "dags" / "bike_traffic_retrain_dag.py"
@@ -247,8 +247,9 @@ def test_weekly_dag_retrains_only_after_a_shift(airflow_venv, project_copy, tmp_
         for e in (first, second)
     ]
     assert losses[1][0] < losses[0][0] and losses[1][0] < 1.5 * min(losses[0])
+    # ... with the champion's preprocessing, which travels inside each logged predictor
     preprocessors = [
-        json.loads(Path(client.download_artifacts(e["run_id"], "nn/preprocessor.json")).read_text())
+        load_model("nn", e["version"], history=history, env="test").predictor.extras["preprocessor"]
         for e in (first, second)
     ]
     assert preprocessors[1] == preprocessors[0]

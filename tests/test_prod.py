@@ -32,12 +32,14 @@ from kedro.io import DataCatalog
 from kedro.io.core import DatasetError
 from mlflow.tracking import MlflowClient
 
-from bike_traffic import registry as reg
-from bike_traffic.gcs_emulator import emulator_environment, start_emulator
+from bike_traffic.datasets.summary_store import SummaryJSONDataset
 from bike_traffic.hooks import use_gcs_credentials
-from bike_traffic.summary_store import SummaryJSONDataset
+from bike_traffic.models.evaluation import predict_rows
+from bike_traffic.project import open_project
+from bike_traffic.registry.loading import load_model
+from tests.conftest import run
+from tests.gcs_emulator_server import emulator_environment, start_emulator
 from tests.test_model_pipelines_session import EXPECTED as EXPECTED_RUNS
-from tests.test_session import run
 
 # The fixtures gcs_emulator and gcs_shared_emulator.
 pytest_plugins = ["tests.gcs_emulator"]
@@ -59,10 +61,7 @@ EXPECTED_OBJECTS = {
     "data/05_model_input/test_baseline.parquet",
     "data/05_model_input/split_info.json",
     "data/08_reporting/quarantine_summary.json",
-    "data/06_models/nn/model.keras",
-    "data/06_models/nn/preprocessor.json",
     "data/08_reporting/nn/training_history.json",
-    "data/06_models/affluence_classifier/thresholds.json",
     SUMMARY_OBJECT,
     *(f"data/07_model_output/{m}/test_predictions.parquet" for m in MODELS),
     *(f"data/08_reporting/{m}/metrics.json" for m in MODELS),
@@ -126,11 +125,11 @@ def test_prod_paths_all_resolve_to_the_bucket(project_copy, monkeypatch):
     assert config["globals"]["data_root"] == "gs://my-bucket/data"
     assert config["globals"]["summary_file"] == "gs://my-bucket/models/summary.json"
 
-    from kedro.framework.project import find_pipelines
+    from bike_traffic.pipeline_registry import register_pipelines
 
     bootstrap_project(project_copy)
     catalog = DataCatalog.from_config(config["catalog"], config["credentials"])
-    found = find_pipelines(raise_errors=False)
+    found = register_pipelines()
     assert {"data_cleaning", "registry", *MODELS} <= set(found)
     names = set().union(*(p.datasets() for p in found.values()))
     locations = {
@@ -354,10 +353,11 @@ def test_prod_end_to_end_on_the_emulator(project_copy, gcs_emulator, small_raw, 
         storage_options={"token": "anon"},
     )
     for model in MODELS:
-        loaded = reg.load_model(model, 1, history=history, env="prod", tracking_uri=tracking_uri)
+        loaded = load_model(model, 1, history=history, env="prod", tracking_uri=tracking_uri)
         assert loaded.source == "registry"
-        assert np.isfinite(loaded.predict(test.head(50))).all()
-        offline = reg.load_model(
+        online, served = predict_rows(loaded.predictor, test.head(50))
+        assert served.all() and np.isfinite(online).all()
+        offline = load_model(
             model,
             1,
             history=history,
@@ -366,8 +366,8 @@ def test_prod_end_to_end_on_the_emulator(project_copy, gcs_emulator, small_raw, 
         )
         assert offline.source == "summary.json"
         assert offline.model_uri.startswith(f"gs://{bucket}/mlflow-artifacts/")
-        np.testing.assert_allclose(offline.predict(test.head(50)), loaded.predict(test.head(50)))
-    champion = reg.load_model("rf", history=history, env="prod", tracking_uri=tracking_uri)
+        np.testing.assert_array_equal(predict_rows(offline.predictor, test.head(50))[0], online)
+    champion = load_model("rf", history=history, env="prod", tracking_uri=tracking_uri)
     assert champion.version == 1
 
     # The registry CLI on prod.
@@ -387,9 +387,7 @@ def test_prod_end_to_end_on_the_emulator(project_copy, gcs_emulator, small_raw, 
         assert len(context.catalog.load("test_baseline")) == len(test)
         assert context.catalog.load("summary_history") == history
         assert mlflow.get_tracking_uri() == tracking_uri
-    from bike_traffic import serving  # the Streamlit app's way in
-
-    project = serving.open_project(project_copy)
+    project = open_project(project_copy)  # the Streamlit app's way in
     try:
         assert (project.env, project.registry_env) == ("prod", "prod")
         assert len(project.catalog.load("train_baseline")) > len(test)
@@ -417,7 +415,8 @@ class _StopEmulatorAfter:
 def test_emulator_stopped_mid_run_is_a_clear_error_and_summary_is_unchanged(
     project_copy, small_raw, tmp_path, monkeypatch
 ):
-    from bike_traffic import settings, summary_store
+    from bike_traffic import settings
+    from bike_traffic.datasets import summary_store
 
     storage = tmp_path / "gcs"  # objects on disk: a second server finds them
     emulator = start_emulator(tmp_path / "gcs-logs", bucket="prod-bucket", storage_root=storage)

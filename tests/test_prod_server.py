@@ -23,11 +23,13 @@ import pytest
 from click.testing import CliRunner
 from mlflow import MlflowClient
 
+from bike_traffic.datasets.summary_store import SummaryJSONDataset
 from bike_traffic.hooks import use_gcs_credentials
-from bike_traffic.summary_store import SummaryJSONDataset
+from bike_traffic.models.evaluation import predict_rows
+from bike_traffic.project import open_project
+from tests.conftest import run
 from tests.servers import ServerProcess, free_port, start_postgres, start_process_server
 from tests.test_prod import SMALL_MODELS, SUMMARY_OBJECT, _local_files, _seed_raw_export
-from tests.test_session import run
 
 pytest_plugins = ["tests.gcs_emulator"]
 
@@ -142,7 +144,7 @@ def test_prod_against_an_mlflow_server_on_postgresql(
     stored_models = {o.split("/")[3] for o in objects if o.endswith("/MLmodel")}
     assert len(stored_models) == 4  # rf x2, nn, classifier
     assert rf2.source.removeprefix("models:/") in stored_models
-    assert any(o.endswith("/artifacts/nn/preprocessor.json") for o in objects)
+    assert any(o.endswith("/predictor/estimator.keras") for o in objects)
     assert any(o.endswith("/artifacts/rf/feature_importances.png") for o in objects)
     assert _local_files(project_copy) == []
     assert not (project_copy / "mlartifacts").exists()
@@ -156,10 +158,6 @@ def test_prod_against_an_mlflow_server_on_postgresql(
     assert all(e["artifact_location"].startswith(prefix + "models/m-") for e in models)
     assert all(e["model_uri"].startswith("models:/m-") for e in models)
     assert rf2.source == models[-1]["model_uri"]  # registered from the logged model
-    nn_extra = next(e for e in models if e["model_type"] == "nn")["extra_artifacts"]
-    assert nn_extra["preprocessor"].startswith(prefix) and nn_extra["preprocessor"].endswith(
-        "/artifacts/nn/preprocessor.json"
-    )
 
     # kedro models list / promote / rollback against the server.
     listed = _cli("list")
@@ -172,14 +170,12 @@ def test_prod_against_an_mlflow_server_on_postgresql(
     assert [e["entry_type"] for e in history[-2:]] == ["promotion", "rollback"]
 
     # The app's way in: through the server, then from summary.json once it is down.
-    from bike_traffic import serving
-
     monkeypatch.setenv("KEDRO_ENV", "prod")
     test = pd.read_parquet(
         f"gs://{bucket}/data/05_model_input/test_baseline.parquet",
         storage_options={"token": "anon"},
     ).head(40)
-    project = serving.open_project(project_copy)
+    project = open_project(project_copy)
     try:
         assert project.registry_error is None
         served = {m: project.load_model(m, _WHICH[m]) for m in MODELS}
@@ -188,10 +184,10 @@ def test_prod_against_an_mlflow_server_on_postgresql(
     assert {m: (s.version, s.source) for m, s in served.items()} == {
         m: (1, "registry") for m in MODELS
     }
-    expected = {m: s.predict(test) for m, s in served.items()}
+    expected = {m: predict_rows(s.predictor, test) for m, s in served.items()}
 
     prod_server.stop()
-    project = serving.open_project(project_copy)
+    project = open_project(project_copy)
     try:
         assert prod_server.url in project.registry_error
         offline = {m: project.load_model(m, _WHICH[m]) for m in MODELS}
@@ -200,5 +196,7 @@ def test_prod_against_an_mlflow_server_on_postgresql(
     for model, loaded in offline.items():
         assert (loaded.version, loaded.source) == (1, "summary.json")
         assert loaded.model_uri.startswith(f"gs://{bucket}/mlflow-artifacts/")
-        np.testing.assert_allclose(loaded.predict(test), expected[model])
+        values, ok = predict_rows(loaded.predictor, test)
+        assert ok.all() and expected[model][1].all()
+        np.testing.assert_array_equal(values, expected[model][0])
     assert json.dumps(history)  # every entry stays plain JSON

@@ -6,17 +6,10 @@ import json
 
 import pandas as pd
 import pytest
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 from kedro.io.core import DatasetError
 
 from bike_traffic.raw_format import RAW_COLUMNS
-
-
-def run(project, pipeline: str, env: str = "test", params: dict | None = None) -> None:
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
-        session.run(pipeline_names=[pipeline])
+from tests.conftest import run
 
 
 def test_generate_then_clean_in_the_test_env(project_copy):

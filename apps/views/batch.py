@@ -6,7 +6,7 @@ import app_support as app
 import pandas as pd
 import streamlit as st
 
-from bike_traffic import serving
+from bike_traffic.serving import uploads
 
 
 def example_file(counters: pd.DataFrame) -> bytes:
@@ -23,25 +23,24 @@ def example_file(counters: pd.DataFrame) -> bytes:
 @st.cache_data(show_spinner="Scoring...", max_entries=4)
 def scored(
     name: str, data: bytes, model_type: str, which: str | int, project_key: tuple
-) -> serving.BatchResult:
+) -> uploads.BatchResult:
     """Read and score an upload (cached per file and model: reruns do not score again)."""
-    current = app.project()
-    settings = current.settings
-    upload = serving.read_upload(name, data, settings["max_upload_mb"], settings["max_rows"])
-    return serving.score_upload(upload, app.model(), app.counters(), current.bbox)
+    settings = app.settings()
+    upload = uploads.read_upload(name, data, settings["max_upload_mb"], settings["max_rows"])
+    return uploads.score_upload(upload, app.model())
 
 
 loaded = app.model()
-settings = app.project().settings
+settings = app.settings()
 st.title("Score a file")
 st.markdown(
     "Upload a CSV in either format:\n"
     "- the **raw export** of the City of Paris portal (`;`-separated, French headers such as "
     "`Nom du compteur`, `Date et heure de comptage`, `Coordonnées géographiques`), as "
     "downloaded;\n"
-    "- the **feature table** (`nom_du_compteur` and `date_et_heure_de_comptage`, or `date` "
-    "and `hour`; `latitude`/`longitude` optional). Times without a UTC offset are Paris time.\n\n"
-    f"Each row gets a prediction from **{serving.MODEL_LABELS[loaded.model_type]} "
+    "- a **requests table** (`nom_du_compteur` and `date_et_heure_de_comptage`, or `date` "
+    "and `hour`). Times without a UTC offset are Paris time.\n\n"
+    f"Each row gets a prediction from **{app.MODEL_LABELS[loaded.model_type]} "
     f"v{loaded.version}** (change it in the sidebar). Rows that cannot be scored are listed "
     f"with the reason; the others are still scored. Limit: {settings['max_upload_mb']:g} MB, "
     f"{settings['max_rows']:,} rows."
@@ -62,11 +61,11 @@ if uploaded is None:
 model_type, which = app.selection()
 try:
     result = scored(uploaded.name, uploaded.getvalue(), model_type, which, app.project_key())
-except serving.UploadError as exc:
+except uploads.UploadError as exc:
     st.error(str(exc))
     st.stop()
 except Exception as exc:  # noqa: BLE001  (never a traceback on the page)
-    st.error(f"Cannot score {uploaded.name}: {serving.redact(str(exc)) or type(exc).__name__}")
+    st.error(f"Cannot score {uploaded.name}: {app.redact(str(exc)) or type(exc).__name__}")
     st.stop()
 
 st.success(
@@ -97,7 +96,7 @@ else:
 
 if len(result.refused):
     st.subheader("Rows that could not be scored")
-    counts = serving.describe_refusals(result.refused)
+    counts = uploads.describe_refusals(result.refused)
     st.warning(
         "; ".join(f"{n:,} row(s): {reason}" for reason, n in counts.items())
         + ". `line` is the line in the file (the header is line 1)."

@@ -10,8 +10,9 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
-from bike_traffic import serving
 from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.models.spec import MODEL_SPECS
+from bike_traffic.serving import forecasts
 
 COUNTER = "nom_du_compteur"
 MAP_KEY = "counter_map"
@@ -74,20 +75,13 @@ def profile_chart(
     return fig
 
 
-loaded = app.model()
 counters = app.counters()
 names = counters[COUNTER].tolist()
-classifier = loaded.kind == "classifier"
+model_type, _ = app.selection()
+classifier = MODEL_SPECS[model_type].is_classifier
 
 st.title("Predict hourly bike traffic")
-st.caption(
-    f"{serving.MODEL_LABELS[loaded.model_type]} v{loaded.version}: "
-    + (
-        "probability that the hour is busier than the counter's usual level."
-        if classifier
-        else "predicted number of bikes in the hour."
-    )
-)
+described = st.empty()  # which model, once it is loaded
 if st.session_state.get("counter") not in names:
     st.session_state["counter"] = names[0]
 
@@ -100,12 +94,32 @@ with left:
     hour = st.selectbox(
         "Hour", list(range(24)), index=8, format_func="{:02d}:00".format, key="hour"
     )
+with right:
+    st.pydeck_chart(
+        counter_map(counters, counter),
+        on_select=pick_from_map,
+        selection_mode="single-object",
+        key=MAP_KEY,
+        height=380,
+    )
+
+with left:
+    loaded = app.model()  # loaded in the background; a spinner here until it is there
+    described.caption(
+        f"{app.MODEL_LABELS[loaded.model_type]} v{loaded.version}: "
+        + (
+            "probability that the hour is busier than the counter's usual level."
+            if classifier
+            else "predicted number of bikes in the hour."
+        )
+    )
     with app.shown_errors("Cannot predict"):
-        row = counters.loc[counters[COUNTER] == counter].iloc[0]
-        profile = serving.predict_day(loaded, row, day)
-        at = serving.pick_hour(profile, hour)
+        profile = forecasts.predict_day(loaded, counter, day)
+        at = forecasts.pick_hour(profile, hour)
     if at is None:
         st.warning(f"{hour:02d}:00 does not exist on {day} in Paris: the clocks go forward.")
+    elif pd.notna(at["error"]):
+        st.warning(f"No prediction for {counter} at {hour:02d}:00 on {day}: {at['error']}")
     elif classifier:
         level = "High" if at["prediction"] >= 0.5 else "Low"
         st.metric(
@@ -120,14 +134,6 @@ with left:
             f"{at['prediction']:,.0f}",
             help="Bikes counted in the hour starting at that time.",
         )
-with right:
-    st.pydeck_chart(
-        counter_map(counters, counter),
-        on_select=pick_from_map,
-        selection_mode="single-object",
-        key=MAP_KEY,
-        height=380,
-    )
 
 reference = app.reference_profile(loaded)
 reference = reference.loc[reference[COUNTER].astype(str) == counter]

@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from bike_traffic import registry as reg
-from bike_traffic import serving
+from bike_traffic.models.spec import MODEL_SPECS
+from bike_traffic.registry.history import champion_history, current_champion
 
 METRICS = {
     "rmse": "RMSE (regressors, lower is better)",
@@ -27,9 +27,7 @@ HOW = {
     "promotion": "promoted by hand or as a pending challenger",
     "rollback": "rolled back to",
 }
-TYPE_LABELS = {
-    spec["summary_type"]: serving.MODEL_LABELS[name] for name, spec in reg.MODEL_TYPES.items()
-}
+TYPE_LABELS = {spec.summary_type: spec.label for spec in MODEL_SPECS.values()}
 
 
 def _text(value: object) -> str:
@@ -96,8 +94,9 @@ def generic_table(entries: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{k: _text(v) for k, v in e.items()} for e in entries])
 
 
-current = app.project()
 everything = app.history()
+with app.shown_errors("Cannot open the Kedro project"):
+    current = app.project()
 st.title("Model registry")
 if current.registry_error:
     st.warning(
@@ -106,23 +105,23 @@ if current.registry_error:
     )
 else:
     st.caption(
-        f"MLflow Model Registry at `{serving.redact(current.tracking_uri or '')}`; history "
+        f"MLflow Model Registry at `{app.redact(current.tracking_uri or '')}`; history "
         f"from summary.json ({len(everything):,} entries)."
     )
 all_envs = st.toggle("All environments", value=False, help=f"Default: env {current.registry_env}")
 entries = [e for e in everything if all_envs or e.get("env") in (None, current.registry_env)]
 
 st.subheader("Champions")
-columns = st.columns(len(reg.MODEL_TYPES))
-for column, model_type in zip(columns, reg.MODEL_TYPES, strict=True):
-    label = serving.MODEL_LABELS[model_type]
-    champion = reg.current_champion(everything, model_type, current.registry_env)
+columns = st.columns(len(MODEL_SPECS))
+for column, model_type in zip(columns, MODEL_SPECS, strict=True):
+    label = app.MODEL_LABELS[model_type]
+    champion = current_champion(everything, model_type, current.registry_env)
     with column:
         if champion is None:
             st.metric(label, "none")
             st.caption("No version has cleared the promotion rule yet.")
             continue
-        changes = reg.champion_history(everything, model_type, current.registry_env)
+        changes = champion_history(everything, model_type, current.registry_env)
         headline = ", ".join(
             f"{k} {champion[k]:.3f}"
             for k in ("rmse", "r2", "accuracy", "f1_score")

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from bike_traffic import serving
 from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.serving import forecasts
 
 COUNTER = "nom_du_compteur"
 #: Low -> high: green, yellow, red.
@@ -34,7 +34,7 @@ hour = right.selectbox(
     "Hour", list(range(24)), index=8, format_func="{:02d}:00".format, key="map_hour"
 )
 with app.shown_errors("Cannot predict"):
-    predicted = serving.predict_all_counters(loaded, counters, day, hour)
+    predicted = forecasts.predict_all_counters(loaded, counters, day, hour)
 if predicted is None:
     st.warning(f"{hour:02d}:00 does not exist on {day} in Paris: the clocks go forward.")
     st.stop()
@@ -48,7 +48,7 @@ shown = predicted.assign(
     ],
 )
 st.caption(
-    f"{serving.MODEL_LABELS[loaded.model_type]} v{loaded.version}, {day:%A %d %B %Y} at "
+    f"{app.MODEL_LABELS[loaded.model_type]} v{loaded.version}, {day:%A %d %B %Y} at "
     f"{hour:02d}:00. Colour: "
     + (
         "probability of high traffic, green 0 to red 1."

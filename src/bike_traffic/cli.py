@@ -6,6 +6,7 @@
     kedro models promote rf 3              make version 3 the champion (recorded)
     kedro models rollback rf               the champion returns to the previous champion
     kedro models archive rf 2              archive version 2 (aliases removed, recorded)
+    kedro models serve rf                  serve the champion over HTTP (mlflow models serve)
 
 Every change goes to the MLflow Model Registry and is appended to summary.json.
 ``--env prod`` works on the production registry and bucket.
@@ -13,14 +14,19 @@ Every change goes to the MLflow Model Registry and is appended to summary.json.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
-from kedro.utils import find_kedro_project
 
-from bike_traffic import registry as reg
+from bike_traffic.models.spec import MODEL_SPECS, UnknownModelTypeError, model_spec
+from bike_traffic.project import Project, open_project, redact
+from bike_traffic.registry import CHAMPION, RegistryError
+from bike_traffic.registry.client import versions_table
+from bike_traffic.registry.history import champion_history, current_champion
+from bike_traffic.registry.operations import archive, promote, rollback
 
 
 @click.group(name="bike_traffic")
@@ -29,39 +35,39 @@ def cli() -> None:
 
 
 class _Registry:
-    """The catalog and settings a command needs, from a KedroSession."""
+    """The project a command works on, and the registry's history through its catalog."""
 
     def __init__(self, env: str | None) -> None:
-        project = find_kedro_project(Path.cwd()) or Path(__file__).resolve().parents[2]
-        bootstrap_project(project)
-        self.session = KedroSession.create(project_path=project, env=env)
-        self.context = self.session.load_context()  # kedro-mlflow sets the tracking URI
-        self.catalog = self.context.catalog
-        self.settings = self.catalog.load("params:registry")
-        self.env = self.settings["env"]
+        self.project: Project = open_project(env=env)
+        if self.project.registry_error:
+            self.project.close()
+            raise click.ClickException(self.project.registry_error)
+        self.env = self.project.registry_env
 
     def history(self) -> list[dict]:
-        return self.catalog.load("summary_history")
+        return self.project.history()
 
     def record(self, entries: list[dict]) -> None:
-        self.catalog.save("registry.summary_entries", entries)
+        self.project.catalog.save("registry.summary_entries", entries)
 
     def close(self) -> None:
-        self.session.close()
+        self.project.close()
 
 
 def _open(env: str | None) -> _Registry:
     try:
         return _Registry(env)
+    except click.ClickException:
+        raise
     except Exception as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(redact(str(exc))) from exc
 
 
 def _run(env: str | None, action) -> None:
     registry = _open(env)
     try:
         action(registry)
-    except reg.RegistryError as exc:
+    except (RegistryError, UnknownModelTypeError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         registry.close()
@@ -82,11 +88,11 @@ def list_models(env: str | None) -> None:
 
     def show(r: _Registry) -> None:
         history = r.history()
-        for model_type, spec in reg.MODEL_TYPES.items():
-            table = reg.versions_table(model_type)
-            champion = reg.current_champion(history, model_type, r.env)
+        for model_type, spec in MODEL_SPECS.items():
+            table = versions_table(model_type)
+            champion = current_champion(history, model_type, r.env)
             click.echo(
-                f"{model_type:22} {spec['registered_name']:24} versions={len(table):<3} "
+                f"{model_type:22} {spec.registered_name:24} versions={len(table):<3} "
                 f"champion={'v' + str(champion['version']) if champion else '-'}"
             )
 
@@ -100,7 +106,7 @@ def list_versions(model_type: str, env: str | None) -> None:
     """Every version of MODEL_TYPE (rf, nn, affluence_classifier) with its test metrics."""
 
     def show(r: _Registry) -> None:
-        table = reg.versions_table(reg.model_type_of(model_type))
+        table = versions_table(_model_type(model_type))
         click.echo(table.to_string(index=False) if len(table) else "no version registered")
 
     _run(env, show)
@@ -114,7 +120,7 @@ def show_champion(model_type: str, env: str | None) -> None:
 
     def show(r: _Registry) -> None:
         history = r.history()
-        champion = reg.current_champion(history, model_type, r.env)
+        champion = current_champion(history, model_type, r.env)
         if champion is None:
             click.echo(f"{model_type}: no champion (env {r.env})")
             return
@@ -122,7 +128,7 @@ def show_champion(model_type: str, env: str | None) -> None:
         click.echo(
             f"{model_type}: champion v{champion['version']} {headline} run {champion['run_id']}"
         )
-        for change in reg.champion_history(history, model_type, r.env):
+        for change in champion_history(history, model_type, r.env):
             click.echo(f"  {change['timestamp']}  v{change['version']}  ({change['entry_type']})")
 
     _run(env, show)
@@ -137,7 +143,7 @@ def promote_version(model_type: str, version: int, reason: str, env: str | None)
     """Make VERSION of MODEL_TYPE the champion."""
 
     def act(r: _Registry) -> None:
-        r.record(reg.promote(model_type, version, r.history(), r.env, reason))
+        r.record(promote(model_type, version, r.history(), r.env, reason))
         click.echo(f"{model_type}: v{version} is champion")
 
     _run(env, act)
@@ -150,7 +156,7 @@ def rollback_champion(model_type: str, env: str | None) -> None:
     """Give the champion of MODEL_TYPE back to the previous champion."""
 
     def act(r: _Registry) -> None:
-        entries = reg.rollback(model_type, r.history(), r.env)
+        entries = rollback(model_type, r.history(), r.env)
         r.record(entries)
         click.echo(
             f"{model_type}: champion v{entries[0]['from_version']} -> v{entries[0]['to_version']}"
@@ -167,7 +173,49 @@ def archive_version(model_type: str, version: int, env: str | None) -> None:
     """Archive VERSION of MODEL_TYPE (its aliases are removed)."""
 
     def act(r: _Registry) -> None:
-        r.record(reg.archive(model_type, version, r.env))
+        r.record(archive(model_type, version, r.env))
         click.echo(f"{model_type}: v{version} archived")
 
     _run(env, act)
+
+
+@models.command("serve")
+@click.argument("model_type")
+@click.option("--version", "which", default=CHAMPION, show_default=True,
+              help="A version number, or an alias (champion, challenger).")  # fmt: skip
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@env_option
+def serve_model(model_type: str, which: str, port: int, host: str, env: str | None) -> None:
+    """Serve MODEL_TYPE's champion (or --version) over HTTP with `mlflow models serve`.
+
+    POST rows to http://HOST:PORT/invocations (README: "Serve a model over HTTP").
+    """
+    spec = model_spec(_model_type(model_type))
+    project = open_project(env=env)
+    try:
+        if project.registry_error:
+            raise click.ClickException(project.registry_error)
+        tracking_uri = project.tracking_uri
+    finally:
+        project.close()
+    selector = f"/{which}" if str(which).isdigit() else f"@{which}"
+    uri = f"models:/{spec.registered_name}{selector}"
+    # `mlflow models serve` starts uvicorn through the shell: it must be on PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    environ = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": tracking_uri or "",
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
+    command = [str(Path(bin_dir) / "mlflow"), "models", "serve", "-m", uri,
+               "--env-manager", "local", "--host", host, "--port", str(port)]  # fmt: skip
+    click.echo(f"Serving {uri} on http://{host}:{port}/invocations (Ctrl-C stops it)")
+    raise SystemExit(subprocess.call(command, env=environ))
+
+
+def _model_type(name: str) -> str:
+    try:
+        return model_spec(name).model_type
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -100,8 +100,6 @@ class TrackingHooks:
         tracking is disabled, would reopen that stale run (tests, notebooks and
         Airflow's ``dags test`` run several pipelines in one process).
         """
-        from bike_traffic.settings import project_root
-
         try:
             from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
         except ImportError:
@@ -113,7 +111,7 @@ class TrackingHooks:
             run = catalog.load("params:run")
         except Exception:  # noqa: BLE001  (a project without the `run` group)
             run = {}
-        commit = git_commit(self._project_path or Path(project_root()))
+        commit = git_commit(self._project_path or Path.cwd())
         self._tags = {
             "kedro_env": str(run_params.get("env") or "local"),
             "test_mode": str(bool(run.get("test_mode", False))).lower(),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import pandas as pd
+
 #: The 16 columns of the portal's export, in the order it publishes them.
 RAW_COLUMNS: tuple[str, ...] = (
     "Identifiant du compteur",
@@ -78,3 +80,13 @@ def to_snake_case(name: str) -> str:
     """
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^0-9a-z]+", "_", ascii_name.lower()).strip("_")
+
+
+def blank_to_na(values: pd.Series) -> pd.Series:
+    """Text with surrounding blanks stripped and empty strings as missing values.
+
+    The export writes a missing value as an empty field; this is how every
+    reader of it tells "missing" from "present".
+    """
+    stripped = values.astype("string").str.strip()
+    return stripped.mask(stripped == "")

@@ -1,25 +1,12 @@
 """Project settings. See https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
 
 import os
-from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
-from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
-
-def project_root() -> str:
-    """Return the absolute path of the Kedro project in use.
-
-    The working directory wins when it lies inside a Kedro project (notebooks,
-    tests that run a copy of the project); otherwise the checkout this package
-    was installed from. Used as ``${project_root:}`` so that paths such as the
-    SQLite tracking store resolve the same from any directory.
-    """
-    found = find_kedro_project(Path.cwd())
-    if found is None:
-        found = Path(__file__).resolve().parents[2]
-    return Path(found).resolve().as_posix()
+from bike_traffic.hooks import StorageCredentialsHooks, TrackingHooks
+from bike_traffic.project import project_root
 
 
 def experiment_artifacts(default: str) -> str | None:
@@ -56,7 +43,5 @@ CONFIG_LOADER_ARGS = {
         "airflow": ["airflow*", "airflow*/**"],
     },
 }
-
-from bike_traffic.hooks import StorageCredentialsHooks, TrackingHooks  # noqa: E402
 
 HOOKS = (TrackingHooks(), StorageCredentialsHooks())

@@ -1,6 +1,10 @@
-"""A real ``streamlit run`` on 127.0.0.1 and Debian's Chromium driven by Playwright.
+"""A real ``streamlit run`` on 127.0.0.1 and a headless Chromium driven by Playwright.
 
 Shared by the browser test and ``scripts/app_screenshots.py`` / ``scripts/bench_app.py``.
+The browser is the one :func:`chromium_path` finds: ``$BIKE_TRAFFIC_CHROMIUM``, the
+system's (Debian's ``chromium``, what CI installs), or Playwright's own
+(``python -m playwright install chromium``). ``python -m tests.apps.browser`` says which,
+or how to get one (``make browser`` runs it before the tests).
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+#: Where the system's Chromium usually is, in order.
+SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+HOW_TO_GET_ONE = (
+    "No Chromium for the browser test. Get one with `sudo apt-get install chromium` (Debian, "
+    "Ubuntu; what CI does), or `.venv/bin/python -m playwright install chromium` (Playwright's "
+    "own, from the internet), or point BIKE_TRAFFIC_CHROMIUM at a Chromium or Chrome binary."
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -33,6 +43,26 @@ QUIET = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "TF_CPP_MIN_LOG_LEVEL": "2",
 }
+
+
+def chromium_path() -> str | None:
+    """The Chromium the tests drive: ``$BIKE_TRAFFIC_CHROMIUM``, the system's, or Playwright's."""
+    import shutil
+
+    explicit = os.environ.get("BIKE_TRAFFIC_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).is_file() else None
+    for candidate in (*SYSTEM_CHROMIUMS, shutil.which("chromium"), shutil.which("chrome")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            bundled = pw.chromium.executable_path
+    except Exception:  # noqa: BLE001  (Playwright's driver missing or broken: no browser)
+        return None
+    return bundled if bundled and Path(bundled).is_file() else None
 
 
 def free_port() -> int:
@@ -110,19 +140,20 @@ def streamlit_server(
 
 @contextmanager
 def chromium(profile: Path, width: int = 1400, height: int = 1000) -> Iterator:
-    """A headless Chromium (Debian's) with a fresh profile, through Playwright.
+    """A headless Chromium (:func:`chromium_path`) with a fresh profile, through Playwright.
 
     Raises:
-        RuntimeError: When /usr/bin/chromium is missing (``apt-get install chromium``).
+        RuntimeError: When no Chromium is found, saying how to get one.
     """
-    if not Path(CHROMIUM).exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    executable = chromium_path()
+    if executable is None:
+        raise RuntimeError(HOW_TO_GET_ONE)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(profile),
-            executable_path=CHROMIUM,
+            executable_path=executable,
             headless=True,
             args=CHROMIUM_ARGS,
             accept_downloads=True,
@@ -202,3 +233,13 @@ def point_on_map(canvas, view: dict[str, float], latitude: float, longitude: flo
     cx, cy = _mercator(view["latitude"], view["longitude"], view["zoom"])
     x, y = _mercator(latitude, longitude, view["zoom"])
     return box["x"] + box["width"] / 2 + x - cx, box["y"] + box["height"] / 2 + y - cy
+
+
+if __name__ == "__main__":
+    import sys
+
+    found = chromium_path()
+    sys.stdout.write(
+        f"Chromium for the browser test: {found}\n" if found else HOW_TO_GET_ONE + "\n"
+    )
+    sys.exit(0 if found else 1)

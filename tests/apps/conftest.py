@@ -8,10 +8,9 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from bike_traffic import registry as reg
-from bike_traffic.summary_store import SummaryJSONDataset
-from tests.conftest import PROJECT_ROOT, copy_project
-from tests.test_session import run
+from bike_traffic.datasets.summary_store import SummaryJSONDataset
+from bike_traffic.registry.operations import promote
+from tests.conftest import PROJECT_ROOT, relocate_copy, run, tracking_uri
 
 APP = PROJECT_ROOT / "apps" / "bike_traffic_app.py"
 
@@ -27,30 +26,23 @@ DRIFT_ENTRY = {
 }
 
 
-def tracking_uri(root: Path) -> str:
-    """The test project's SQLite tracking store."""
-    return f"sqlite:///{root / 'mlflow.db'}"
-
-
 @pytest.fixture(scope="session")
-def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project, trained in the ``test`` env on small generated data.
+def app_project(trained_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's trained project, with what the Registry page shows.
 
-    rf is trained twice (so it has a decision against a champion), then its
-    first version is promoted by hand and a drift entry is recorded: the
-    Registry page has something of each kind to show.
+    rf is trained a second time (so it has a decision against a champion), then its
+    first version is promoted by hand and a drift entry is recorded: the Registry page
+    has something of each kind to show.
     """
-    root = copy_project(tmp_path_factory.mktemp("app") / "project")
+    root = relocate_copy(trained_template, tmp_path_factory.mktemp("app") / "project")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.delenv("BIKE_TRAFFIC_DATA_ROOT", raising=False)
         patch.setenv("MLFLOW_TRACKING_URI", tracking_uri(root))
-        for pipeline in ("synthetic_raw", "data_cleaning", "rf", "nn", "affluence_classifier"):
-            run(root, pipeline)
         run(root, "rf")
         summary = SummaryJSONDataset(filepath=str(root / "data/06_models/summary.json"))
         mlflow.set_tracking_uri(tracking_uri(root))
-        summary.save(reg.promote("rf", 1, summary.load(), "test", reason="app tests"))
+        summary.save(promote("rf", 1, summary.load(), "test", reason="app tests"))
         summary.save([DRIFT_ENTRY])
         if mlflow.active_run():
             mlflow.end_run()
@@ -59,12 +51,12 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app_env(trained_project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def app_env(app_project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The environment in which ``streamlit run`` serves the trained test project."""
-    monkeypatch.chdir(trained_project)
-    monkeypatch.setenv("BIKE_TRAFFIC_PROJECT_PATH", str(trained_project))
+    monkeypatch.chdir(app_project)
+    monkeypatch.setenv("BIKE_TRAFFIC_PROJECT_PATH", str(app_project))
     monkeypatch.setenv("KEDRO_ENV", "test")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri(trained_project))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri(app_project))
     monkeypatch.delenv("BIKE_TRAFFIC_DATA_ROOT", raising=False)
-    yield trained_project
+    yield app_project
     mlflow.set_tracking_uri(None)  # opening the project set it (kedro-mlflow)

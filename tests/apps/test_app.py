@@ -12,9 +12,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from bike_traffic import registry as reg
-from bike_traffic import serving
-from bike_traffic.summary_store import SummaryJSONDataset
+from bike_traffic.datasets.summary_store import SummaryJSONDataset
+from bike_traffic.features import counter_table
+from bike_traffic.models.spec import MODEL_SPECS
+from bike_traffic.project import Project, open_project
+from bike_traffic.registry import CHAMPION
+from bike_traffic.registry.history import current_champion
+from bike_traffic.registry.operations import promote
+from bike_traffic.serving import forecasts
 from tests.apps.conftest import APP
 
 DAY = dt.date(2024, 4, 2)
@@ -31,12 +36,12 @@ def app(app_env: Path) -> AppTest:
 
 
 @pytest.fixture(scope="module")
-def served(trained_project: Path) -> serving.Project:
+def served(app_project: Path) -> Project:
     """The test project as the app opens it, to compute what the page must show."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{trained_project / 'mlflow.db'}")
-        patch.chdir(trained_project)
-        project = serving.open_project(trained_project, "test")
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{app_project / 'mlflow.db'}")
+        patch.chdir(app_project)
+        project = open_project(app_project, "test")
         yield project
         project.close()
         mlflow.set_tracking_uri(None)
@@ -52,11 +57,11 @@ def fresh_caches():
     st.cache_data.clear()
 
 
-def expected_count(project: serving.Project, which, counter: str, day, hour: int) -> float:
+def expected_count(project: Project, which, counter: str, day, hour: int) -> float:
     model = project.load_model("rf", which)
-    counters = serving.counter_table(project.catalog.load("train_baseline"))
-    row = counters.loc[counters["nom_du_compteur"] == counter].iloc[0]
-    return float(serving.pick_hour(serving.predict_day(model, row, day), hour)["prediction"])
+    return float(
+        forecasts.pick_hour(forecasts.predict_day(model, counter, day), hour)["prediction"]
+    )
 
 
 def predict(at: AppTest, counter: str, day=DAY, hour: int = 8) -> AppTest:
@@ -94,14 +99,14 @@ def _closed_port() -> int:
 # ---------------------------------------------------------------- Predict
 def test_predict_shows_the_champions_count_for_a_counter_and_hour(app, served):
     assert app.sidebar.selectbox(key="model_type").value == "rf"
-    assert app.sidebar.selectbox(key="which_rf").value == reg.CHAMPION
+    assert app.sidebar.selectbox(key="which_rf").value == CHAMPION
     counters = app.selectbox(key="counter").options
     counter = counters[-1]
     predict(app, counter, DAY, 17)
     assert not app.exception
-    champion = reg.current_champion(served.history(), "rf", "test")["version"]
+    champion = current_champion(served.history(), "rf", "test")["version"]
     assert f"Random Forest v{champion}" in app.sidebar.caption[0].value
-    expected = expected_count(served, reg.CHAMPION, counter, DAY, 17)
+    expected = expected_count(served, CHAMPION, counter, DAY, 17)
     [metric] = app.metric
     assert metric.label == f"Predicted bikes at 17:00 on {DAY}"
     assert metric.value == f"{expected:,.0f}"
@@ -122,7 +127,7 @@ def test_each_model_type_predicts(app, model_type):
     app.sidebar.selectbox(key="model_type").select(model_type).run()
     predict(app, app.selectbox(key="counter").options[0], DAY, 8)
     assert not app.exception and not app.error
-    label = serving.MODEL_LABELS[model_type]
+    label = MODEL_SPECS[model_type].label
     assert label in app.sidebar.caption[0].value
     if model_type == "affluence_classifier":
         level, probability = app.metric
@@ -139,25 +144,25 @@ def test_an_hour_lost_to_the_clock_change_is_explained(app):
     assert "does not exist" in app.warning[0].value
 
 
-def test_reload_picks_up_a_promotion(app, trained_project):
-    summary = SummaryJSONDataset(filepath=str(trained_project / "data/06_models/summary.json"))
-    before = reg.current_champion(summary.load(), "rf", "test")["version"]
+def test_reload_picks_up_a_promotion(app, app_project):
+    summary = SummaryJSONDataset(filepath=str(app_project / "data/06_models/summary.json"))
+    before = current_champion(summary.load(), "rf", "test")["version"]
     after = 2 if before == 1 else 1
-    summary.save(reg.promote("rf", after, summary.load(), "test", reason="app test"))
+    summary.save(promote("rf", after, summary.load(), "test", reason="app test"))
     try:
         app.run()
         assert f"v{before}" in app.sidebar.caption[0].value  # still cached
         app.sidebar.button[0].click().run()
         assert f"Random Forest v{after}" in app.sidebar.caption[0].value
     finally:
-        summary.save(reg.promote("rf", before, summary.load(), "test", reason="app test"))
+        summary.save(promote("rf", before, summary.load(), "test", reason="app test"))
         st.cache_resource.clear()
         st.cache_data.clear()
 
 
 # ---------------------------------------------------------------- Batch
-def test_batch_scores_a_raw_export_and_lists_the_rows_it_cannot(app, trained_project, served):
-    header, *rows = raw_lines(trained_project, 30)
+def test_batch_scores_a_raw_export_and_lists_the_rows_it_cannot(app, app_project, served):
+    header, *rows = raw_lines(app_project, 30)
     cells = rows[3].split(";")
     cells[5] = "le 2 avril"  # timestamp
     rows[3] = ";".join(cells)
@@ -174,18 +179,20 @@ def test_batch_scores_a_raw_export_and_lists_the_rows_it_cannot(app, trained_pro
     )
     refused = table(app, "reason")
     assert refused["line"].tolist() == [5, 9]
-    assert refused["reason"].str.startswith("unparseable timestamp 'le 2 avril'").iloc[0]
-    assert refused["reason"].str.startswith("unknown counter 'Compteur inconnu'").iloc[1]
+    assert refused["reason"].iloc[0].startswith("unparseable_timestamp")
+    assert "(got 'le 2 avril')" in refused["reason"].iloc[0]
+    assert refused["reason"].iloc[1].startswith("unknown_counter")
+    assert "(got 'Compteur inconnu')" in refused["reason"].iloc[1]
     assert "Download the predictions (CSV)" in [b.proto.label for b in app.get("download_button")]
     # the predictions are the model's on the same rows
     raw = pd.read_csv(
-        trained_project / "data/01_raw/comptage-velo-donnees-compteurs.csv", sep=";", nrows=30
+        app_project / "data/01_raw/comptage-velo-donnees-compteurs.csv", sep=";", nrows=30
     )
     expected = raw.drop(index=[3, 7]).reset_index(drop=True)
     assert preview["observed"].tolist() == pytest.approx(expected["Comptage horaire"].tolist())
 
 
-def test_batch_scores_a_feature_table(app, served):
+def test_batch_scores_a_requests_table(app, served):
     names = app.selectbox(key="counter").options[:2]
     features = pd.DataFrame(
         {"nom_du_compteur": [names[0], names[1], names[0]], "date": ["2024-04-02"] * 3}
@@ -195,8 +202,8 @@ def test_batch_scores_a_feature_table(app, served):
     preview = table(app, "hour")
     assert preview["hour"].tolist() == [7, 8, 18]
     assert preview["timestamp"].iloc[0] == "2024-04-02T07:00:00+02:00"
-    first = expected_count(served, reg.CHAMPION, names[0], DAY, 7)
-    assert preview["predicted_count"].iloc[0] == pytest.approx(round(first, 1))
+    first = expected_count(served, CHAMPION, names[0], DAY, 7)
+    assert preview["predicted_count"].iloc[0] == first
 
 
 @pytest.mark.parametrize(
@@ -230,8 +237,8 @@ def test_batch_refuses_a_bad_file_with_a_clear_message(app, content, message):
 @pytest.mark.parametrize(
     ("rows", "reason"),
     [
-        (["X,2024-13-45T08:00:00", "X,yesterday"], "unparseable timestamp"),
-        (["Compteur inconnu,2024-04-02T08:00:00+02:00"], "unknown counter 'Compteur inconnu'"),
+        (["X,2024-13-45T08:00:00", "X,yesterday"], "unparseable_timestamp"),
+        (["Compteur inconnu,2024-04-02T08:00:00+02:00"], "unknown_counter"),
     ],
     ids=["unparseable-dates", "unknown-counters"],
 )
@@ -254,8 +261,9 @@ def test_registry_page_shows_champions_history_events_and_drift(app, served):
     assert not app.exception and not app.error
     history = served.history()
     metrics = {m.label: m.value for m in app.metric}
-    for model_type, label in serving.MODEL_LABELS.items():
-        champion = reg.current_champion(history, model_type, "test")
+    for model_type, spec in MODEL_SPECS.items():
+        label = spec.label
+        champion = current_champion(history, model_type, "test")
         assert metrics[label] == (f"v{champion['version']}" if champion else "none")
     events = table(app, "entry")
     assert "promotion" in set(events["entry"])
@@ -276,8 +284,8 @@ def test_map_page_colours_every_counter_by_its_prediction(app, served):
     app.selectbox(key="map_hour").select(8).run()
     assert not app.exception and not app.error
     ranking = table(app, "counter")
-    counters = serving.counter_table(served.catalog.load("train_baseline"))
-    expected = serving.predict_all_counters(served.load_model("rf"), counters, DAY, 8)
+    counters = counter_table(served.catalog.load("train_baseline"))
+    expected = forecasts.predict_all_counters(served.load_model("rf"), counters, DAY, 8)
     assert len(ranking) == len(counters)
     top = expected.sort_values("prediction", ascending=False).iloc[0]
     assert ranking.iloc[0]["counter"] == top["nom_du_compteur"]

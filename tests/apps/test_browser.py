@@ -10,12 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bike_traffic import serving
 from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.features import counter_table
+from bike_traffic.project import open_project
+from bike_traffic.serving import forecasts
 from tests.apps.browser import (
-    CHROMIUM,
+    HOW_TO_GET_ONE,
     choose,
     chromium,
+    chromium_path,
     point_on_map,
     streamlit_server,
     wait_idle,
@@ -35,24 +38,24 @@ def isolated(counters: pd.DataFrame) -> int:
 
 @pytest.fixture
 def browser_profile(tmp_path: Path) -> Path:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser test needs Debian's Chromium "
-            "(apt-get install -y chromium; .ci/run installs it)."
-        )
+    if chromium_path() is None:
+        pytest.fail(HOW_TO_GET_ONE)  # `make test` checks first (make browser) and stops
     return tmp_path / "profile"
 
 
 def test_predict_then_score_a_file_in_a_real_browser(app_env, browser_profile, tmp_path):
-    project = serving.open_project(app_env, "test")
-    model = project.load_model("rf")
-    counters = serving.counter_table(project.catalog.load("train_baseline"))
-    project.close()
-    counter = counters.iloc[0]
+    with open_project(app_env, "test") as project:
+        model = project.load_model("rf")
+        counters = counter_table(project.catalog.load("train_baseline"))
+    counter = counters.iloc[0]["nom_du_compteur"]
     today = pd.Timestamp.now(tz=PARIS_TZ).date()
-    expected = serving.pick_hour(serving.predict_day(model, counter, today), 17)["prediction"]
+
+    def expected_at_17(name: str) -> float:
+        return forecasts.pick_hour(forecasts.predict_day(model, name, today), 17)["prediction"]
+
+    expected = expected_at_17(counter)
     picked = counters.iloc[isolated(counters)]
-    expected_picked = serving.pick_hour(serving.predict_day(model, picked, today), 17)["prediction"]
+    expected_picked = expected_at_17(picked["nom_du_compteur"])
 
     raw = app_env / "data/01_raw/comptage-velo-donnees-compteurs.csv"
     with raw.open(encoding="utf-8") as source:
@@ -79,7 +82,7 @@ def test_predict_then_score_a_file_in_a_real_browser(app_env, browser_profile, t
         # pick the counter farthest from any other on the map: the page predicts for it
         canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
         x, y = point_on_map(
-            canvas, serving.map_view(counters), picked["latitude"], picked["longitude"]
+            canvas, forecasts.map_view(counters), picked["latitude"], picked["longitude"]
         )
         page.mouse.click(x, y)
         page.locator("h3").filter(has_text=picked["nom_du_compteur"]).wait_for(timeout=TIMEOUT_MS)

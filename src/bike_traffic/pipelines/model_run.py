@@ -5,7 +5,8 @@ different model but open and close their MLflow run the same way: pick the rows
 (``params:run``: the quick test mode samples them), fingerprint the data the
 run saw, and turn the test metrics into MLflow metrics. Those nodes are built
 here once; the registry's part of a run is
-:func:`bike_traffic.pipelines.registry.pipeline.registry_template`.
+:func:`bike_traffic.pipelines.registry.pipeline.registration`, composed after
+each model run in ``pipeline_registry.py``.
 
 A module, not a pipeline folder: Kedro's ``find_pipelines`` registers folders only.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node
 
-from bike_traffic.modeling import data_fingerprint, select_model_data, to_mlflow_metrics
+from bike_traffic.models.evaluation import data_fingerprint, select_model_data, to_mlflow_metrics
 
 
 def data_nodes(train: str = "train_baseline", test: str = "test_baseline") -> list[Node]:

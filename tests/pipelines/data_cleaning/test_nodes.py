@@ -6,10 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bike_traffic.features import FEATURE_COLUMNS, add_time_features
 from bike_traffic.pipelines.data_cleaning.nodes import (
-    FEATURE_COLUMNS,
-    QUARANTINE_REASONS,
-    add_time_features,
     fill_missing_identifiers,
     parse_fields,
     quarantine_invalid_rows,
@@ -17,6 +15,7 @@ from bike_traffic.pipelines.data_cleaning.nodes import (
     split_train_test,
 )
 from bike_traffic.raw_format import RAW_COLUMNS
+from bike_traffic.validation import CLEANING_RULES, REASONS
 
 GOOD = {
     "Identifiant du compteur": "100003096-353242251",
@@ -130,14 +129,17 @@ def test_quarantine_gives_one_reason_per_bad_row_and_keeps_the_raw_text():
     renamed, filled = clean(frame)
     valid, quarantine, summary = quarantine_invalid_rows(renamed, filled)
     assert len(valid) == 1
-    assert quarantine["reason"].tolist() == list(QUARANTINE_REASONS)
+    assert quarantine["reason"].tolist() == list(CLEANING_RULES)
     assert quarantine["row_number"].tolist() == list(range(3, 11))
     assert (
         quarantine.loc[quarantine["reason"] == "non_numeric_count", "comptage_horaire"].item()
         == "trois"
     )
     assert summary["rows_in"] == len(frame) == summary["rows_valid"] + summary["rows_quarantined"]
-    assert all(summary["by_reason"][r] == 1 for r in QUARANTINE_REASONS)
+    assert list(summary["by_reason"]) == list(CLEANING_RULES)
+    assert all(summary["by_reason"][r] == 1 for r in CLEANING_RULES)
+    # every reason has the sentence people read (batch scoring and the app show it)
+    assert set(CLEANING_RULES) <= set(REASONS)
 
 
 def test_quarantine_respects_a_custom_bounding_box():

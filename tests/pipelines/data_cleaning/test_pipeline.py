@@ -4,52 +4,35 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
-from kedro.runner import SequentialRunner
 
-from bike_traffic.datasets import RawExportDataset
+from bike_traffic.datasets.raw_export import RawExportDataset
+from bike_traffic.features import FEATURE_COLUMNS
 from bike_traffic.pipelines.data_cleaning import create_pipeline
 from tests.conftest import shared_file
+from tests.pipelines.slices import run_slice
 
-PARAMS = {
-    "params:data_cleaning.paris_bbox": {
-        "lat_min": 48.80,
-        "lat_max": 48.91,
-        "lon_min": 2.22,
-        "lon_max": 2.47,
-    },
-    "params:data_cleaning.split": {"test_start": None, "test_fraction": 0.2},
-}
-OUTPUTS = (
-    "clean_counts",
+FREE_OUTPUTS = {
     "train_baseline",
     "test_baseline",
     "quarantined_rows",
     "quarantine_summary",
     "split_info",
-)
+}
 
 
-class KeptDataset(MemoryDataset):
-    """A memory dataset the runner cannot release, so a test can read it after the run."""
-
-    def _release(self) -> None:
-        pass
-
-
-def run_cleaning(raw: pd.DataFrame) -> dict:
-    catalog = DataCatalog({"raw_counts": MemoryDataset(raw)})
-    for name, value in PARAMS.items():
-        catalog[name] = value
-    for name in OUTPUTS:
-        catalog[name] = KeptDataset()
-    SequentialRunner().run(create_pipeline(), catalog)
-    return {name: catalog.load(name) for name in OUTPUTS}
+def run_cleaning(raw: pd.DataFrame, **overrides) -> dict:
+    """The pipeline on ``raw`` with conf/test's parameters: its outputs and clean_counts."""
+    out = run_slice(
+        create_pipeline(), {"raw_counts": raw}, keep=["clean_counts"], overrides=overrides
+    )
+    assert set(out) == FREE_OUTPUTS | {"clean_counts"}
+    return out
 
 
 def test_pipeline_on_generated_data(small_raw):
     out = run_cleaning(small_raw)
     clean = out["clean_counts"]
+    assert tuple(clean.columns) == FEATURE_COLUMNS
     assert len(clean) + len(out["quarantined_rows"]) == len(small_raw)
     assert clean["identifiant_du_compteur"].notna().all()
     assert clean["latitude"].notna().all()
@@ -100,10 +83,7 @@ def test_real_21_row_sample():
 
 @pytest.mark.parametrize("fraction", [0.1, 0.3])
 def test_split_fraction_parameter_moves_the_cutoff(small_raw, fraction):
-    PARAMS["params:data_cleaning.split"] = {"test_start": None, "test_fraction": fraction}
-    try:
-        out = run_cleaning(small_raw)
-    finally:
-        PARAMS["params:data_cleaning.split"] = {"test_start": None, "test_fraction": 0.2}
+    out = run_cleaning(small_raw, **{"data_cleaning.split.test_fraction": fraction})
     share = len(out["test_baseline"]) / len(out["clean_counts"])
     assert share == pytest.approx(fraction, abs=0.03)
+    assert out["split_info"]["test_rows"] == len(out["test_baseline"])

@@ -17,7 +17,7 @@ from bike_traffic.hooks import use_gcs_credentials
 from bike_traffic.pipelines.monitoring import gate
 from bike_traffic.pipelines.monitoring.nodes import REPORT_ARTIFACT
 from bike_traffic.settings import CONFIG_LOADER_ARGS
-from tests.test_session import run
+from tests.conftest import run, tracking_uri
 
 pytest_plugins = ["tests.gcs_emulator"]
 
@@ -35,11 +35,8 @@ def decision(project: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_monitoring_says_ok_then_retrain_after_a_shift(project_copy):
-    run(project_copy, "synthetic_raw")
-    run(project_copy, "data_cleaning")
-    run(project_copy, "rf")
-
+def test_monitoring_says_ok_then_retrain_after_a_shift(trained_project):
+    project_copy = trained_project  # cleaned, rf trained and registered (champion v1)
     run(project_copy, "monitoring")
     calm = decision(project_copy)
     assert calm["decision"] == "ok", calm["reasons"]
@@ -57,7 +54,7 @@ def test_monitoring_says_ok_then_retrain_after_a_shift(project_copy):
     assert entry["reasons"] == calm["reasons"] and entry["window"] == calm["window"]
     report = Path(urlparse(entry["report"]).path)
     assert report.read_text() == (reporting / "drift_report.html").read_text()
-    client = MlflowClient(tracking_uri=f"sqlite:///{project_copy / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=tracking_uri(project_copy))
     logged = {a.path for a in client.list_artifacts(entry["mlflow_run_id"], "monitoring")}
     assert logged == {
         "monitoring/drift_table.csv",

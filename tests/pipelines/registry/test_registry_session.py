@@ -1,45 +1,42 @@
-"""Registry end to end: two rf runs, the champion alias, CLI, rollback, fallback loading."""
+"""Registry end to end: a second rf run, the champion alias, the CLI, the registry pipeline."""
 
 from __future__ import annotations
 
 import json
-import socket
+from pathlib import Path
 
-import mlflow
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 from kedro.io.core import DatasetError
 from mlflow import MlflowClient
 
-from bike_traffic import registry as reg
 from bike_traffic.cli import cli
-from tests.test_session import run
+from bike_traffic.registry.history import current_champion
+from tests.conftest import run, tracking_uri
 
 
 @pytest.fixture
-def trained_twice(project_copy):
-    run(project_copy, "synthetic_raw")
-    run(project_copy, "data_cleaning")
-    run(project_copy, "rf")
-    run(project_copy, "rf")
-    mlflow.set_tracking_uri(f"sqlite:///{project_copy / 'mlflow.db'}")
-    yield project_copy
-    mlflow.set_tracking_uri(None)
+def trained_twice(trained_project: Path) -> Path:
+    """The trained project (rf v1 champion) with a second rf run: v2, same data."""
+    run(trained_project, "rf")
+    return trained_project
 
 
-def summary(project) -> list[dict]:
+def summary(project: Path) -> list[dict]:
     return json.loads((project / "data/06_models/summary.json").read_text())
 
 
-def champion_alias(project) -> int:
-    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
-    return int(client.get_model_version_by_alias("bike-traffic-rf", "champion").version)
+def registry(project: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=tracking_uri(project))
+
+
+def champion_alias(project: Path) -> int:
+    return int(registry(project).get_model_version_by_alias("bike-traffic-rf", "champion").version)
 
 
 @pytest.mark.slow
 def test_two_runs_two_versions_and_the_rule_picks_the_champion(trained_twice):
-    history = summary(trained_twice)
+    history = [e for e in summary(trained_twice) if e["model_type"] == "rf"]
     models = [e for e in history if e["entry_type"] == "model"]
     decisions = [e for e in history if e["entry_type"] == "decision"]
     assert [m["version"] for m in models] == [1, 2]
@@ -53,6 +50,7 @@ def test_two_runs_two_versions_and_the_rule_picks_the_champion(trained_twice):
         "test_mode",
         "run_id",
         "model_uri",
+        "artifact_location",
         "rmse",
         "r2",
         "registered_model",
@@ -62,10 +60,11 @@ def test_two_runs_two_versions_and_the_rule_picks_the_champion(trained_twice):
         "code_version",
         "is_champion",
     ):
-        assert key in models[0], key
-    assert models[0]["env"] == "test" and models[0]["model_type"] == "rf"
+        assert key in models[1], key
+    assert models[1]["env"] == "test" and models[1]["registered_model"] == "bike-traffic-rf"
+    assert current_champion(summary(trained_twice), "rf", "test")["version"] == 1
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{trained_twice / 'mlflow.db'}")
+    client = registry(trained_twice)
     assert champion_alias(trained_twice) == 1
     v2 = client.get_model_version_by_alias("bike-traffic-rf", "challenger")
     assert int(v2.version) == 2
@@ -82,64 +81,64 @@ def test_cli_shows_promotes_and_rolls_back(trained_twice):
     shown = runner.invoke(cli, ["models", "champion", "rf", "--env", "test"])
     assert shown.exit_code == 0, shown.output
     assert "champion v1" in shown.output
+    listed = runner.invoke(cli, ["models", "list", "--env", "test"])
+    assert listed.exit_code == 0, listed.output
+    lines = {line.split()[0]: line for line in listed.output.splitlines()}
+    assert "versions=2" in lines["rf"] and "champion=v1" in lines["rf"]
+    assert "champion=-" in lines["nn"]
     table = runner.invoke(cli, ["models", "versions", "rf", "--env", "test"])
     assert "challenger" in table.output and "champion" in table.output
 
     promoted = runner.invoke(cli, ["models", "promote", "rf", "2", "--env", "test"])
     assert promoted.exit_code == 0, promoted.output
     assert champion_alias(trained_twice) == 2
-    assert reg.current_champion(summary(trained_twice), "rf", "test")["version"] == 2
+    assert current_champion(summary(trained_twice), "rf", "test")["version"] == 2
 
     rolled = runner.invoke(cli, ["models", "rollback", "rf", "--env", "test"])
     assert rolled.exit_code == 0, rolled.output
+    assert "champion v2 -> v1" in rolled.output
     assert champion_alias(trained_twice) == 1
     kinds = [e["entry_type"] for e in summary(trained_twice)]
     assert kinds[-2:] == ["promotion", "rollback"]
 
+    archived = runner.invoke(cli, ["models", "archive", "rf", "2", "--env", "test"])
+    assert archived.exit_code == 0, archived.output
+    refused = runner.invoke(cli, ["models", "promote", "rf", "2", "--env", "test"])
+    assert refused.exit_code != 0 and "v2 is archived" in refused.output
+    assert summary(trained_twice)[-1]["entry_type"] == "archive"
+
     unknown = runner.invoke(cli, ["models", "promote", "rf", "9", "--env", "test"])
     assert unknown.exit_code != 0 and "has no version 9" in unknown.output
-    bad_type = runner.invoke(cli, ["models", "champion", "gbm", "--env", "test"])
-    assert bad_type.exit_code != 0 and "Unknown model type 'gbm'" in bad_type.output
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_loading_falls_back_to_summary_json_when_the_server_is_down(trained_twice, caplog):
-    history = summary(trained_twice)
-    test = pd.read_parquet(trained_twice / "data/05_model_input/test_baseline.parquet")
-    from_registry = reg.load_model("rf", history=history, env="test")
-    assert from_registry.source == "registry" and from_registry.version == 1
-
-    down = f"http://127.0.0.1:{_closed_port()}"
-    with caplog.at_level("WARNING"):
-        fallback = reg.load_model("rf", history=history, env="test", tracking_uri=down)
-    assert fallback.source == "summary.json" and fallback.version == 1
-    assert "Registry unavailable" in caplog.text
-    assert (fallback.predict(test.head(50)) == from_registry.predict(test.head(50))).all()
-    best = reg.load_model("rf", "best", history=history, env="test", tracking_uri=down)
-    assert best.version in (1, 2)
+@pytest.mark.parametrize(
+    "command", ["champion gbm", "versions gbm", "promote gbm 1", "rollback gbm", "archive gbm 1"]
+)
+def test_cli_names_an_unknown_model_type(trained_project, command):
+    done = CliRunner().invoke(cli, ["models", *command.split(), "--env", "test"])
+    assert done.exit_code == 1, done.output
+    assert "Unknown model type 'gbm'" in done.output  # a message, not a traceback
+    assert done.exception is None or isinstance(done.exception, SystemExit)
 
 
 @pytest.mark.slow
 def test_registry_pipeline_rescores_champions(trained_twice):
     run(trained_twice, "registry")
     rescores = [e for e in summary(trained_twice) if e["entry_type"] == "rescore"]
-    assert [(e["model_type"], e["version"]) for e in rescores] == [("rf", 1)]
-    assert rescores[0]["metrics"]["rmse"] > 0
+    assert [(e["model_type"], e["version"], e["source"]) for e in rescores] == [
+        ("rf", 1, "registry"),
+        ("rf_class", 1, "registry"),
+    ]  # nn has no champion
+    assert rescores[0]["metrics"]["rmse"] > 0 and rescores[1]["metrics"]["f1_score"] > 0
+    assert not [e for e in summary(trained_twice) if e.get("pending")]  # v2 was decided
 
 
 @pytest.mark.slow
-def test_corrupt_summary_stops_the_run_before_registering(trained_twice):
-    path = trained_twice / "data/06_models/summary.json"
+def test_corrupt_summary_stops_the_run_before_registering(trained_project):
+    path = trained_project / "data/06_models/summary.json"
     path.write_text('[{"timestamp": "x"}]')
     before = path.read_bytes()
     with pytest.raises(DatasetError, match="summary.json"):
-        run(trained_twice, "rf")
+        run(trained_project, "rf")
     assert path.read_bytes() == before
-    client = MlflowClient(tracking_uri=f"sqlite:///{trained_twice / 'mlflow.db'}")
-    assert len(client.search_model_versions("name = 'bike-traffic-rf'")) == 2
+    assert len(registry(trained_project).search_model_versions("name = 'bike-traffic-rf'")) == 1

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
-from bike_traffic.pipelines.nn.nodes import fit_preprocessor, train_model
+from bike_traffic.models import nn
+from bike_traffic.models.predictor import requests_from_rows
 from bike_traffic.pipelines.retrain.nodes import (
     build_training_rows,
     champion_preprocessor,
     fine_tune_nn,
     load_nn_champion,
 )
+from bike_traffic.project import open_project
+from bike_traffic.registry import CHAMPION
+from bike_traffic.registry.loading import load_model
+from bike_traffic.registry.operations import promote
 
 TS = "date_et_heure_de_comptage"
 KEYS = ["nom_du_compteur", TS]
@@ -61,8 +67,8 @@ def test_history_days_keeps_the_latest_part_of_train(small_split):
 @pytest.fixture(scope="module")
 def nn_champion(small_split):
     train, _ = small_split
-    preprocessor = fit_preprocessor(train, NN_FEATURES)
-    model, _ = train_model(train, preprocessor, NN_MODEL, seed=1)
+    preprocessor = nn.fit_preprocessor(train, NN_FEATURES)
+    model, _ = nn.fit(train, preprocessor, NN_MODEL, seed=1)
     return {"model": model, "preprocessor": preprocessor, "version": 4}
 
 
@@ -86,7 +92,7 @@ def test_fine_tuning_goes_on_from_the_champion_with_a_lower_rate(nn_champion, sm
 
 def test_without_a_champion_preprocessing_is_fitted_afresh(small_split):
     train, _ = small_split
-    assert champion_preprocessor({}, train, NN_FEATURES) == fit_preprocessor(train, NN_FEATURES)
+    assert champion_preprocessor({}, train, NN_FEATURES) == nn.fit_preprocessor(train, NN_FEATURES)
 
 
 def test_no_registered_champion_gives_an_empty_champion(tmp_path):
@@ -95,3 +101,24 @@ def test_no_registered_champion_gives_an_empty_champion(tmp_path):
         assert load_nn_champion([], {"env": "test"}) == {}
     finally:
         mlflow.set_tracking_uri(None)
+
+
+def test_the_nn_champion_is_the_registered_predictor_s_network(trained_project):
+    with open_project(trained_project, "test") as project:
+        history = project.history()
+        test = project.catalog.load("test_baseline")
+    # conf/test's three-epoch network stays under the floor: registered, not champion
+    assert load_nn_champion(history, {"env": "test"}) == {}
+    history += promote("nn", 1, history, "test")
+    champion = load_nn_champion(history, {"env": "test"})
+    assert set(champion) == {"model", "preprocessor", "version"} and champion["version"] == 1
+    registered = load_model("nn", CHAMPION, history=history, env="test").predictor
+    assert champion["preprocessor"] == registered.extras["preprocessor"]
+    weights = zip(champion["model"].get_weights(), registered.estimator.get_weights(), strict=True)
+    assert all(np.array_equal(a, b) for a, b in weights)
+    # fine-tuning starts from the network that serves: the same answers on the same rows
+    rows = test.head(24)
+    answer = registered.predict(requests_from_rows(rows))
+    assert answer["error"].isna().all()
+    tuned_from = nn.predict(champion["model"], {"preprocessor": champion["preprocessor"]}, rows)
+    assert np.allclose(answer["prediction"].to_numpy(dtype="float64"), tuned_from, rtol=1e-6)

@@ -10,8 +10,10 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from mlflow import MlflowClient
 
+from bike_traffic.pipeline_registry import MODEL_RUNS
+from bike_traffic.pipelines.registry.pipeline import registration
 from bike_traffic.pipelines.retrain.pipeline import create_pipeline
-from tests.test_session import run
+from tests.conftest import run, tracking_uri
 
 #: The floor is not what these tests are about: every model here clears it.
 LOW_FLOOR = {"registry": {"models": {"rf": {"floor": {"min": -10.0}}}}}
@@ -28,24 +30,33 @@ def summary(project: Path) -> list[dict]:
     return json.loads((project / "data/06_models/summary.json").read_text())
 
 
-def test_one_namespace_per_model_type_each_ending_with_the_registry_template():
+def test_one_namespace_per_model_type_each_followed_by_its_registration():
     pipeline = create_pipeline()
     namespaces = {n.namespace for n in pipeline.nodes}
     assert namespaces == {"retrain_rf", "retrain_nn", "retrain_affluence_classifier"}
+    assert set(MODEL_RUNS["retrain"]) == namespaces
+    # the run itself knows nothing of the registry; pipeline_registry composes it after
+    composed = sum(
+        (registration(ns, model_type) for ns, model_type in MODEL_RUNS["retrain"].items()),
+        pipeline,
+    )
     for namespace in namespaces:
-        outputs = pipeline.only_nodes_with_namespaces([namespace]).all_outputs()
-        assert {f"{namespace}.mlflow_model", f"{namespace}.summary_entries"} <= outputs
+        own = pipeline.only_nodes_with_namespaces([namespace]).all_outputs()
+        assert f"{namespace}.mlflow_model" in own
+        assert f"{namespace}.summary_entries" not in own
+        registered = composed.only_nodes_with_namespaces([namespace]).all_outputs()
+        assert f"{namespace}.summary_entries" in registered
     assert {"clean_counts", "train_baseline", "test_baseline", "summary_history"} == {
-        i for i in pipeline.inputs() if not i.startswith("params:")
+        i for i in composed.inputs() if not i.startswith("params:")
     }
-    assert "params:registry.models.nn" in pipeline.inputs()
+    assert "params:registry.models.nn" in composed.inputs()
+    assert "params:registry.models.nn" not in pipeline.inputs()
     assert "params:retrain.nn" in pipeline.inputs()
 
 
 @pytest.mark.slow
-def test_a_clearly_better_challenger_is_promoted_and_a_worse_one_kept(project_copy):
-    run(project_copy, "synthetic_raw")
-    run(project_copy, "data_cleaning")
+def test_a_clearly_better_challenger_is_promoted_and_a_worse_one_kept(cleaned_project):
+    project_copy = cleaned_project
     run(project_copy, "rf", params={**WEAK_RF, **LOW_FLOOR})  # a poor champion, v1
 
     retrain(project_copy, "rf", params=LOW_FLOOR)  # the test env's forest: v2
@@ -64,7 +75,7 @@ def test_a_clearly_better_challenger_is_promoted_and_a_worse_one_kept(project_co
     assert [m["is_champion"] for m in models] == [True, True, False]
     assert models[1]["data_fingerprint"]["rows_train"] > 0
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{project_copy / 'mlflow.db'}")
+    client = MlflowClient(tracking_uri=tracking_uri(project_copy))
     champion = client.get_model_version_by_alias("bike-traffic-rf", "champion")
     assert int(champion.version) == 2
     challenger = client.get_model_version_by_alias("bike-traffic-rf", "challenger")

@@ -1,30 +1,34 @@
-"""``affluence_classifier``: is an hour high traffic for its counter?"""
+"""``affluence_classifier``: is an hour high traffic for its counter?
+
+Registration is composed after it in ``pipeline_registry.py``.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
+from bike_traffic.models import classifier, plots
+from bike_traffic.models.evaluation import evaluate_classifier
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
-from bike_traffic.pipelines.registry.pipeline import for_model
 
-from .nodes import (
-    evaluate_model,
-    fit_thresholds,
-    package_model,
-    plot_confusion_and_roc,
-    train_model,
-)
+from .nodes import package_model
 
 
 def model_nodes() -> list[Node]:
-    """Thresholds, fit, judge, plot and package: what ``affluence_classifier`` and
+    """Thresholds, fit, package, judge and plot: what ``affluence_classifier`` and
     ``retrain_affluence_classifier`` share.
 
     Returns:
-        The nodes from ``train``/``test`` to ``mlflow_model``, ``metrics`` and figures.
+        The nodes from ``train``/``test`` to ``predictor``, ``mlflow_model``,
+        ``model_card``, ``metrics`` and figures.
     """
     return [
-        Node(fit_thresholds, ["train", "params:label"], "thresholds", name="fit_thresholds"),
         Node(
-            train_model,
+            classifier.fit_thresholds,
+            ["train", "params:label"],
+            "thresholds",
+            name="fit_thresholds",
+        ),
+        Node(
+            classifier.fit,
             {
                 "train": "train",
                 "thresholds": "thresholds",
@@ -35,28 +39,28 @@ def model_nodes() -> list[Node]:
             name="train_model",
         ),
         Node(
-            evaluate_model,
+            package_model,
             {
                 "model": "model",
                 "thresholds": "thresholds",
                 "train": "train",
                 "test": "test",
-                "features": "params:features",
+                "dates": "params:predictor",
             },
+            ["predictor", "mlflow_model", "model_card"],
+            name="package_model",
+        ),
+        Node(
+            evaluate_classifier,
+            ["predictor", "train", "test"],
             ["metrics", "test_predictions"],
             name="evaluate_model",
         ),
         Node(
-            plot_confusion_and_roc,
+            plots.plot_confusion_and_roc,
             "test_predictions",
             ["confusion_matrix_plot", "roc_curve_plot"],
             name="plot_confusion_and_roc",
-        ),
-        Node(
-            package_model,
-            ["model", "test", "params:features"],
-            ["mlflow_model", "model_card"],
-            name="package_model",
         ),
     ]
 
@@ -65,13 +69,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Create the ``affluence_classifier`` pipeline (namespace ``affluence_classifier``).
 
     Returns:
-        A pipeline from ``train_baseline``/``test_baseline`` to the thresholds,
-        the MLflow model, metrics and figures.
+        A pipeline from ``train_baseline``/``test_baseline`` to the logged predictor,
+        its model card, metrics and figures.
     """
-    training = Pipeline(
+    return Pipeline(
         [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="affluence_classifier",
         inputs={"train_baseline", "test_baseline"},
-        parameters={"params:run"},
+        parameters={"params:run", "params:predictor"},
     )
-    return training + for_model("affluence_classifier")

@@ -14,70 +14,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bike_traffic.calendar import PARIS_TZ, is_french_holiday
+from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.features import ROW_NUMBER
 from bike_traffic.raw_format import (
     COORDINATES,
     COUNT,
     COUNTER,
     COUNTER_ID,
-    INSTALLED,
-    PARIS_BBOX,
-    PHOTO_COLUMNS_SNAKE,
     SITE,
     SITE_ID,
-    TECHNICAL_ID,
     TIMESTAMP,
+    blank_to_na,
     to_snake_case,
 )
+from bike_traffic.validation import CLEANING_RULES, first_failure, raw_row_checks
 
 logger = logging.getLogger(__name__)
-
-#: Line of the raw file each row came from (the header is line 1).
-ROW_NUMBER = "row_number"
-
-#: Reasons a row is quarantined, in the order they are checked (first one wins).
-QUARANTINE_REASONS: tuple[str, ...] = (
-    "exact_duplicate",
-    "unparseable_timestamp",
-    "missing_count",
-    "non_numeric_count",
-    "negative_count",
-    "missing_counter_name",
-    "missing_coordinates",
-    "coordinates_outside_paris",
-)
-
-#: Columns of the clean feature table, in order.
-FEATURE_COLUMNS: tuple[str, ...] = (
-    COUNTER_ID,
-    COUNTER,
-    SITE_ID,
-    SITE,
-    TECHNICAL_ID,
-    INSTALLED,
-    "latitude",
-    "longitude",
-    TIMESTAMP,
-    "date",
-    "hour",
-    "day",
-    "month",
-    "year",
-    "day_of_week",
-    "day_of_year",
-    "is_weekend",
-    "is_holiday",
-    "hour_sin",
-    "hour_cos",
-    "day_of_week_sin",
-    "day_of_week_cos",
-    "month_sin",
-    "month_cos",
-    "day_of_year_sin",
-    "day_of_year_cos",
-    COUNT,
-    ROW_NUMBER,
-)
 
 
 def rename_columns(raw: pd.DataFrame) -> pd.DataFrame:
@@ -101,15 +53,9 @@ def rename_columns(raw: pd.DataFrame) -> pd.DataFrame:
     return renamed.assign(**{ROW_NUMBER: np.arange(2, len(raw) + 2, dtype=np.int64)})
 
 
-def _blank_to_na(values: pd.Series) -> pd.Series:
-    """Strip text and turn empty strings into missing values."""
-    stripped = values.astype("string").str.strip()
-    return stripped.mask(stripped == "")
-
-
 def _clean_name(values: pd.Series) -> pd.Series:
     """Normalise a name: Unicode NFC, single spaces, no surrounding blanks."""
-    text = _blank_to_na(values)
+    text = blank_to_na(values)
     uniques = pd.Series(text.dropna().unique())
     mapping = {u: " ".join(unicodedata.normalize("NFC", u).split()) for u in uniques.tolist()}
     return text.map(mapping, na_action="ignore").astype("string")
@@ -131,10 +77,10 @@ def parse_fields(renamed: pd.DataFrame) -> pd.DataFrame:
         ``longitude`` added and names and identifiers cleaned.
     """
     stamps = pd.to_datetime(
-        _blank_to_na(renamed[TIMESTAMP]), utc=True, format="ISO8601", errors="coerce"
+        blank_to_na(renamed[TIMESTAMP]), utc=True, format="ISO8601", errors="coerce"
     )
-    counts = pd.to_numeric(_blank_to_na(renamed[COUNT]), errors="coerce")
-    coords = _blank_to_na(renamed[COORDINATES]).str.split(",", n=1, expand=True)
+    counts = pd.to_numeric(blank_to_na(renamed[COUNT]), errors="coerce")
+    coords = blank_to_na(renamed[COORDINATES]).str.split(",", n=1, expand=True)
     if coords.shape[1] < 2:
         coords = coords.reindex(columns=[0, 1]).astype("string")
     latitude = pd.to_numeric(coords[0].str.strip(), errors="coerce")
@@ -143,8 +89,8 @@ def parse_fields(renamed: pd.DataFrame) -> pd.DataFrame:
         **{
             COUNTER: _clean_name(renamed[COUNTER]),
             SITE: _clean_name(renamed[SITE]),
-            COUNTER_ID: _blank_to_na(renamed[COUNTER_ID]),
-            SITE_ID: _blank_to_na(renamed[SITE_ID]),
+            COUNTER_ID: blank_to_na(renamed[COUNTER_ID]),
+            SITE_ID: blank_to_na(renamed[SITE_ID]),
             "timestamp_utc": stamps,
             "count_value": counts.astype("float64"),
             "latitude": latitude.astype("float64"),
@@ -188,6 +134,9 @@ def quarantine_invalid_rows(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Split rows into valid ones and a quarantine with one reason per row.
 
+    The checks and their order are :data:`bike_traffic.validation.CLEANING_RULES`
+    (batch scoring applies the same ones).
+
     Args:
         renamed: Output of :func:`rename_columns`: the rows' original text,
             which is what the quarantine keeps.
@@ -199,24 +148,9 @@ def quarantine_invalid_rows(
         The valid rows; the quarantined rows (raw text of every column, their
         ``row_number`` and ``reason``); and a summary with the count per reason.
     """
-    box = {**PARIS_BBOX, **(bbox or {})}
     raw_columns = [c for c in renamed.columns if c != ROW_NUMBER]
-    count_text = _blank_to_na(filled[COUNT])
-    lat, lon = filled["latitude"], filled["longitude"]
-    checks = {
-        "exact_duplicate": renamed.duplicated(subset=raw_columns, keep="first"),
-        "unparseable_timestamp": filled["timestamp_utc"].isna(),
-        "missing_count": count_text.isna(),
-        "non_numeric_count": count_text.notna() & filled["count_value"].isna(),
-        "negative_count": filled["count_value"] < 0,
-        "missing_counter_name": filled[COUNTER].isna(),
-        "missing_coordinates": lat.isna() | lon.isna(),
-        "coordinates_outside_paris": ~lat.between(box["lat_min"], box["lat_max"])
-        | ~lon.between(box["lon_min"], box["lon_max"]),
-    }
-    reason = pd.Series(pd.NA, index=filled.index, dtype="string")
-    for name in reversed(QUARANTINE_REASONS):  # the first failing check wins
-        reason = reason.mask(checks[name].fillna(False).astype(bool), name)
+    checks = raw_row_checks(renamed, filled, bbox, raw_columns)
+    reason = first_failure(checks, CLEANING_RULES)
     bad = reason.notna()
     quarantine = (
         renamed.loc[bad, [ROW_NUMBER, *raw_columns]]
@@ -228,7 +162,7 @@ def quarantine_invalid_rows(
         "rows_in": len(filled),
         "rows_valid": int((~bad).sum()),
         "rows_quarantined": int(bad.sum()),
-        "by_reason": {name: int(counts.get(name, 0)) for name in QUARANTINE_REASONS},
+        "by_reason": {name: int(counts.get(name, 0)) for name in CLEANING_RULES},
     }
     if bad.any():
         logger.warning(
@@ -240,61 +174,6 @@ def quarantine_invalid_rows(
     else:
         logger.info("No row quarantined out of %d", len(filled))
     return filled.loc[~bad].reset_index(drop=True), quarantine, summary
-
-
-def add_time_features(valid: pd.DataFrame) -> pd.DataFrame:
-    """Build the feature table every model shares.
-
-    Local time (Europe/Paris) gives hour, day of month, month, year, day of
-    week (Monday=0), day of year, weekend and French public holiday flags, and
-    sine/cosine encodings of the cyclical ones. Photo and URL columns are dropped.
-
-    Args:
-        valid: Valid rows from :func:`quarantine_invalid_rows`.
-
-    Returns:
-        One row per counter and hour, sorted by counter then time, with the
-        columns of :data:`FEATURE_COLUMNS`.
-    """
-    local = valid["timestamp_utc"].dt.tz_convert(PARIS_TZ)
-    hour = local.dt.hour.astype("int16")
-    dow = local.dt.day_of_week.astype("int16")
-    month = local.dt.month.astype("int16")
-    doy = local.dt.day_of_year.astype("int16")
-    two_pi = 2 * np.pi
-    features = valid.drop(
-        columns=[c for c in PHOTO_COLUMNS_SNAKE if c in valid.columns], errors="ignore"
-    ).assign(
-        **{
-            TIMESTAMP: local,
-            "date": local.dt.tz_localize(None).dt.normalize(),
-            "hour": hour,
-            "day": local.dt.day.astype("int16"),
-            "month": month,
-            "year": local.dt.year.astype("int16"),
-            "day_of_week": dow,
-            "day_of_year": doy,
-            "is_weekend": dow >= 5,
-            "is_holiday": is_french_holiday(local).to_numpy(),
-            "hour_sin": np.sin(two_pi * hour / 24),
-            "hour_cos": np.cos(two_pi * hour / 24),
-            "day_of_week_sin": np.sin(two_pi * dow / 7),
-            "day_of_week_cos": np.cos(two_pi * dow / 7),
-            "month_sin": np.sin(two_pi * (month - 1) / 12),
-            "month_cos": np.cos(two_pi * (month - 1) / 12),
-            "day_of_year_sin": np.sin(two_pi * (doy - 1) / 365.25),
-            "day_of_year_cos": np.cos(two_pi * (doy - 1) / 365.25),
-            COUNT: valid["count_value"],
-            INSTALLED: pd.to_datetime(valid[INSTALLED], errors="coerce", format="ISO8601")
-            if INSTALLED in valid.columns
-            else pd.NaT,
-            TECHNICAL_ID: _blank_to_na(valid[TECHNICAL_ID])
-            if TECHNICAL_ID in valid.columns
-            else pd.NA,
-        }
-    )
-    features = features[list(FEATURE_COLUMNS)]
-    return features.sort_values([COUNTER, TIMESTAMP], kind="stable").reset_index(drop=True)
 
 
 def split_train_test(

@@ -2,8 +2,9 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from bike_traffic.features import add_time_features
+
 from .nodes import (
-    add_time_features,
     fill_missing_identifiers,
     parse_fields,
     quarantine_invalid_rows,

@@ -31,14 +31,13 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial import distance
 
-from bike_traffic import registry as reg
 from bike_traffic.calendar import PARIS_TZ
-from bike_traffic.modeling import (
-    TARGET,
-    pyplot,
-    regression_metrics,
-)
+from bike_traffic.features import TARGET
+from bike_traffic.models.plots import pyplot
+from bike_traffic.models.spec import model_spec
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
+from bike_traffic.registry import CHAMPION, RegistryError, now
+from bike_traffic.registry.loading import load_model
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
@@ -259,17 +258,18 @@ def score_champion_on_window(
     Raises:
         ValueError: When the model type is not a regressor.
     """
-    model_type = reg.model_type_of(champion["model_type"])
-    if reg.MODEL_TYPES[model_type]["kind"] != "regressor":
+    spec = model_spec(champion["model_type"])
+    model_type = spec.model_type
+    if spec.is_classifier:
         raise ValueError(
             f"monitoring.champion.model_type must be a regressor (rf, nn), got {model_type!r}"
         )
     try:
-        loaded = reg.load_model(model_type, reg.CHAMPION, history=history, env=settings["env"])
-    except reg.RegistryError as exc:
+        loaded = load_model(model_type, CHAMPION, history=history, env=settings["env"])
+    except RegistryError as exc:
         logger.warning("No champion of %s to judge on the recent window: %s", model_type, exc)
         return {"model_type": model_type, "available": False, "reason": str(exc)}
-    on_window = regression_metrics(window_rows[TARGET].to_numpy(), loaded.predict(window_rows))
+    on_window = loaded.score(window_rows)
     on_test = loaded.score(test)
     result = {
         "model_type": model_type,
@@ -351,7 +351,7 @@ def decide(
         notes.append(f"drift share {share:.2f} < {rules['alert_drift_share']}{named}")
     decision = "retrain" if retrain else "alert" if alert else "ok"
     result = {
-        "timestamp": reg.now(),
+        "timestamp": now(),
         "decision": decision,
         "reasons": retrain + alert + notes,
         "drift_share": share,

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from bike_traffic.modeling import to_mlflow_metrics
+from bike_traffic.models.evaluation import to_mlflow_metrics
 
 from .nodes import (
     decide,

@@ -1,31 +1,40 @@
-"""``nn``: train a Keras regressor on train_baseline, judge it on test_baseline."""
+"""``nn``: train a Keras regressor on train_baseline, judge its predictor on test_baseline.
+
+Registration is composed after it in ``pipeline_registry.py``.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
+from bike_traffic.models import nn, plots
+from bike_traffic.models.evaluation import evaluate_regressor
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
-from bike_traffic.pipelines.registry.pipeline import for_model
 
-from .nodes import (
-    evaluate_model,
-    fit_preprocessor,
-    package_model,
-    plot_predictions,
-    plot_training_curves,
-    train_model,
-)
+from .nodes import package_model, plot_predictions
 
 
 def evaluation_nodes() -> list[Node]:
-    """Judge, plot and package a fitted network: what ``nn`` and ``retrain_nn`` share.
+    """Package, judge and plot a fitted network: what ``nn`` and ``retrain_nn`` share.
 
     Returns:
         The nodes from ``model``, ``preprocessor``, ``training_history`` and
-        ``train``/``test`` to ``mlflow_model``, ``metrics`` and figures.
+        ``train``/``test`` to ``predictor``, ``mlflow_model``, ``metrics`` and figures.
     """
     return [
         Node(
-            evaluate_model,
-            {"model": "model", "preprocessor": "preprocessor", "train": "train", "test": "test"},
+            package_model,
+            {
+                "model": "model",
+                "preprocessor": "preprocessor",
+                "train": "train",
+                "test": "test",
+                "dates": "params:predictor",
+            },
+            ["predictor", "mlflow_model", "model_card"],
+            name="package_model",
+        ),
+        Node(
+            evaluate_regressor,
+            ["predictor", "train", "test"],
             ["metrics", "test_predictions"],
             name="evaluate_model",
         ),
@@ -36,16 +45,10 @@ def evaluation_nodes() -> list[Node]:
             name="plot_predictions",
         ),
         Node(
-            plot_training_curves,
+            plots.plot_training_curves,
             "training_history",
             "training_curves_plot",
             name="plot_training_curves",
-        ),
-        Node(
-            package_model,
-            ["model", "preprocessor", "test"],
-            ["mlflow_model", "model_card"],
-            name="package_model",
         ),
     ]
 
@@ -54,15 +57,18 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Create the ``nn`` pipeline (namespace ``nn``).
 
     Returns:
-        A pipeline from ``train_baseline``/``test_baseline`` to the ``.keras``
-        model, its preprocessing, the MLflow model, metrics and figures.
+        A pipeline from ``train_baseline``/``test_baseline`` to the logged predictor,
+        its model card, metrics and figures.
     """
     fit = [
         Node(
-            fit_preprocessor, ["train", "params:features"], "preprocessor", name="fit_preprocessor"
+            nn.fit_preprocessor,
+            ["train", "params:features"],
+            "preprocessor",
+            name="fit_preprocessor",
         ),
         Node(
-            train_model,
+            nn.fit,
             {
                 "train": "train",
                 "preprocessor": "preprocessor",
@@ -73,10 +79,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             name="train_model",
         ),
     ]
-    training = Pipeline(
+    return Pipeline(
         [*data_nodes(), *fit, *evaluation_nodes(), metrics_node()],
         namespace="nn",
         inputs={"train_baseline", "test_baseline"},
-        parameters={"params:run", "params:run.seed"},
+        parameters={"params:run", "params:run.seed", "params:predictor"},
     )
-    return training + for_model("nn")

@@ -1,5 +1,5 @@
-"""Model registry: append-only summary.json, MLflow Model Registry, champion/challenger."""
+"""``registry``: champions re-scored on demand; the registration composed after every model run."""
 
-from .pipeline import create_pipeline, registry_template
+from .pipeline import create_pipeline
 
-__all__ = ["create_pipeline", "registry_template"]
+__all__ = ["create_pipeline"]

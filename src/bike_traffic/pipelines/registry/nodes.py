@@ -3,7 +3,7 @@
 Three nodes have side effects on the MLflow Model Registry and say so in their
 name and docstring: :func:`register_model_version`, :func:`apply_decision` and
 :func:`rescore_champions` (which applies pending promotions). Every decision is
-taken by :func:`bike_traffic.registry.decide`, the one place the rule lives,
+taken by :func:`bike_traffic.registry.rule.decide`, the one place the rule lives,
 and recorded as entries appended to ``summary.json`` through the catalog.
 """
 
@@ -15,18 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bike_traffic import registry as reg
+from bike_traffic.models.spec import model_spec
+from bike_traffic.registry import CHALLENGER, CHAMPION, RegistryError, now
+from bike_traffic.registry.client import client, describe_metrics, storage_location
+from bike_traffic.registry.loading import load_model
+from bike_traffic.registry.rule import decide, rule_for
 
 logger = logging.getLogger(__name__)
-
-
-def _rule(spec: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "metric": spec["metric"],
-        "higher_is_better": spec["higher_is_better"],
-        "floor": spec["floor"],
-        "min_improvement": settings["min_improvement"],
-    }
 
 
 def _headline(metrics: dict[str, float], kind: str) -> dict[str, float]:
@@ -42,7 +37,6 @@ def register_model_version(
     metrics: dict[str, float],
     fingerprint: dict[str, Any],
     history: list[dict],
-    spec: dict[str, Any],
     settings: dict[str, Any],
 ) -> dict[str, Any]:
     """Side effect: register the model logged in this run as a new version, alias ``challenger``.
@@ -55,20 +49,19 @@ def register_model_version(
         metrics: Its test metrics.
         fingerprint: The data it saw.
         history: ``summary.json`` (validated on load).
-        spec: ``params:registry.models.<type>``.
-        settings: ``params:registry`` (``env``).
+        settings: ``params:registry`` (``env``, ``artifacts_destination``).
 
     Returns:
-        The version's identity: registered name, version, run id, model URI,
-        artifact locations (for loading without the tracking server).
+        The version's identity: registered name, version, run id, model URI, the
+        model's storage location (for loading without the tracking server).
 
     Raises:
         RuntimeError: When no MLflow run is active or the run logged no model.
     """
     import mlflow
 
-    model_type = reg.model_type_of(model_card["model_type"])
-    info = reg.MODEL_TYPES[model_type]
+    spec = model_spec(model_card["model_type"])
+    model_type = spec.model_type
     run = mlflow.active_run()
     if run is None:
         raise RuntimeError(
@@ -78,22 +71,22 @@ def register_model_version(
     run_id = run.info.run_id
     logged = mlflow.search_logged_models(
         experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run_id}' AND name = '{info['logged_name']}'",
+        filter_string=f"source_run_id = '{run_id}' AND name = '{spec.logged_name}'",
         output_format="list",
     )
     if not logged:
-        raise RuntimeError(f"Run {run_id} logged no model named {info['logged_name']!r}.")
+        raise RuntimeError(f"Run {run_id} logged no model named {spec.logged_name!r}.")
     model = logged[-1]
-    client = reg.client()
-    name = info["registered_name"]
-    if not client.search_registered_models(filter_string=f"name = '{name}'"):
-        client.create_registered_model(
+    mlflow_client = client()
+    name = spec.registered_name
+    if not mlflow_client.search_registered_models(filter_string=f"name = '{name}'"):
+        mlflow_client.create_registered_model(
             name, description=f"bike_traffic {model_type}: hourly bicycle counts in Paris."
         )
-    run_info = client.get_run(run_id)
+    run_info = mlflow_client.get_run(run_id)
     code_version = run_info.data.tags.get("git_commit", "unknown")
     tags = {
-        "model_type": info["summary_type"],
+        "model_type": spec.summary_type,
         "env": settings["env"],
         "test_mode": str(bool(fingerprint.get("test_mode"))).lower(),
         "data_fingerprint": fingerprint["hash"],
@@ -101,18 +94,16 @@ def register_model_version(
     }
     # A tracking server (MLflow 3) checks that the source belongs to the logged model
     # named by model_id; a local store does not, so both go together everywhere.
-    version = client.create_model_version(
+    version = mlflow_client.create_model_version(
         name,
         source=model.model_uri,
         run_id=run_id,
         model_id=model.model_id,
         tags=tags,
-        description=reg.describe_metrics(metrics, info["kind"]),
+        description=describe_metrics(metrics, spec.kind),
     )
-    client.set_registered_model_alias(name, reg.CHALLENGER, version.version)
-    artifact_base = run_info.info.artifact_uri.rstrip("/")
-    destination = settings.get("artifacts_destination")
-    logger.info("Registered %s version %s (alias %s)", name, version.version, reg.CHALLENGER)
+    mlflow_client.set_registered_model_alias(name, CHALLENGER, version.version)
+    logger.info("Registered %s version %s (alias %s)", name, version.version, CHALLENGER)
     return {
         "model_type": model_type,
         "registered_model": name,
@@ -120,11 +111,9 @@ def register_model_version(
         "run_id": run_id,
         "model_uri": model.model_uri,
         "model_id": model.model_id,
-        "artifact_location": reg.storage_location(model.artifact_location, destination),
-        "extra_artifacts": {
-            k: reg.storage_location(f"{artifact_base}/{p}", destination)
-            for k, p in info["extras"].items()
-        },
+        "artifact_location": storage_location(
+            model.artifact_location, settings.get("artifacts_destination")
+        ),
         "code_version": code_version,
         "history_entries": len(history),
     }
@@ -142,8 +131,8 @@ def score_champion(registered: dict[str, Any], test: pd.DataFrame) -> dict[str, 
     """
     model_type = registered["model_type"]
     try:
-        champion = reg.load_model(model_type, reg.CHAMPION)
-    except reg.RegistryError:
+        champion = load_model(model_type, CHAMPION)
+    except RegistryError:
         logger.info("%s has no champion yet", model_type)
         return {}
     scores = champion.score(test)
@@ -174,8 +163,8 @@ def decide_promotion(
     Returns:
         The decision with the versions involved.
     """
-    decision = reg.decide(
-        metrics, champion or None, _rule(spec, settings), bool(run.get("test_mode"))
+    decision = decide(
+        metrics, champion or None, rule_for(spec, settings), bool(run.get("test_mode"))
     )
     decision["challenger_version"] = registered["version"]
     decision["champion_version"] = champion.get("version") if champion else None
@@ -208,11 +197,11 @@ def apply_decision(
     Returns:
         The entries to append to ``summary.json``: the model, then the decision.
     """
-    client = reg.client()
+    mlflow_client = client()
     name, version = registered["registered_model"], registered["version"]
     promoted = decision["outcome"] == "promoted"
     if promoted:
-        client.set_registered_model_alias(name, reg.CHAMPION, version)
+        mlflow_client.set_registered_model_alias(name, CHAMPION, version)
     tags = {
         "decision": decision["outcome"],
         "decision_metric": decision["metric"],
@@ -221,20 +210,19 @@ def apply_decision(
         "min_improvement": str(decision["min_improvement"]),
     }
     for key, value in tags.items():
-        client.set_model_version_tag(name, str(version), key, value)
+        mlflow_client.set_model_version_tag(name, str(version), key, value)
     if decision["champion_version"] is not None:
-        client.set_model_version_tag(
+        mlflow_client.set_model_version_tag(
             name,
             str(decision["champion_version"]),
             f"challenged_by_v{version}",
             f"{decision['outcome']} ({decision['challenger_score']:.4g} vs "
             f"{decision['champion_score']:.4g})",
         )
-    kind = reg.MODEL_TYPES[registered["model_type"]]["kind"]
-    summary_type = reg.MODEL_TYPES[registered["model_type"]]["summary_type"]
-    stamp = reg.now()
+    spec = model_spec(registered["model_type"])
+    stamp = now()
     common = {
-        "model_type": summary_type,
+        "model_type": spec.summary_type,
         "env": settings["env"],
         "test_mode": bool(fingerprint.get("test_mode")),
     }
@@ -245,10 +233,9 @@ def apply_decision(
         "run_id": registered["run_id"],
         "model_uri": registered["model_uri"],
         "artifact_location": registered["artifact_location"],
-        "extra_artifacts": registered["extra_artifacts"],
         "registered_model": name,
         "version": version,
-        **_headline(metrics, kind),
+        **_headline(metrics, spec.kind),
         "metrics": {k: v for k, v in metrics.items() if not np.isnan(v)},
         "data_fingerprint": fingerprint,
         "code_version": registered["code_version"],
@@ -283,11 +270,11 @@ def rescore_champions(
     """
     entries: list[dict[str, Any]] = []
     env = settings["env"]
-    for model_type, spec in settings["models"].items():
-        info = reg.MODEL_TYPES[reg.model_type_of(model_type)]
+    for model_type, rule_spec in settings["models"].items():
+        info = model_spec(model_type)
         try:
-            champion = reg.load_model(model_type, reg.CHAMPION, history=history, env=env)
-        except reg.RegistryError as exc:
+            champion = load_model(model_type, CHAMPION, history=history, env=env)
+        except RegistryError as exc:
             logger.info("No champion to re-score for %s: %s", model_type, exc)
             champion = None
         champion_scores = None
@@ -295,11 +282,11 @@ def rescore_champions(
             champion_scores = champion.score(test)
             entries.append(
                 {
-                    "timestamp": reg.now(),
+                    "timestamp": now(),
                     "entry_type": "rescore",
-                    "model_type": info["summary_type"],
+                    "model_type": info.summary_type,
                     "env": env,
-                    "registered_model": info["registered_name"],
+                    "registered_model": info.registered_name,
                     "version": champion.version,
                     "source": champion.source,
                     "metrics": champion_scores,
@@ -310,40 +297,38 @@ def rescore_champions(
             e.get("version")
             for e in history
             if e.get("entry_type") == "decision"
-            and e.get("registered_model") == info["registered_name"]
+            and e.get("registered_model") == info.registered_name
         }
         try:
-            pending = reg.load_model(model_type, reg.CHALLENGER)
-        except reg.RegistryError:
+            pending = load_model(model_type, CHALLENGER)
+        except RegistryError:
             continue
         if pending.version in decided or pending.version == getattr(champion, "version", None):
             continue
-        version = reg.client().get_model_version(info["registered_name"], str(pending.version))
+        version = client().get_model_version(info.registered_name, str(pending.version))
         test_mode = version.tags.get("test_mode") == "true"
-        decision = reg.decide(
+        decision = decide(
             pending.score(test),
             None if champion_scores is None else champion_scores,
-            _rule(spec, settings),
+            rule_for(rule_spec, settings),
             test_mode,
         )
         decision.update(
             challenger_version=pending.version, champion_version=getattr(champion, "version", None)
         )
         if decision["outcome"] == "promoted":
-            reg.client().set_registered_model_alias(
-                info["registered_name"], reg.CHAMPION, pending.version
-            )
-        reg.client().set_model_version_tag(
-            info["registered_name"], str(pending.version), "decision", decision["outcome"]
+            client().set_registered_model_alias(info.registered_name, CHAMPION, pending.version)
+        client().set_model_version_tag(
+            info.registered_name, str(pending.version), "decision", decision["outcome"]
         )
         entries.append(
             {
-                "timestamp": reg.now(),
+                "timestamp": now(),
                 "entry_type": "decision",
-                "model_type": info["summary_type"],
+                "model_type": info.summary_type,
                 "env": env,
                 "test_mode": test_mode,
-                "registered_model": info["registered_name"],
+                "registered_model": info.registered_name,
                 "version": pending.version,
                 "pending": True,
                 **decision,
@@ -352,11 +337,11 @@ def rescore_champions(
         if decision["outcome"] == "promoted":
             entries.append(
                 {
-                    "timestamp": reg.now(),
+                    "timestamp": now(),
                     "entry_type": "promotion",
-                    "model_type": info["summary_type"],
+                    "model_type": info.summary_type,
                     "env": env,
-                    "registered_model": info["registered_name"],
+                    "registered_model": info.registered_name,
                     "from_version": getattr(champion, "version", None),
                     "to_version": pending.version,
                     "reason": "pending challenger",

@@ -1,4 +1,9 @@
-"""``registry``: the template that ends every model pipeline, and the standalone pipeline."""
+"""``registry``: the registration that follows every model run, and the standalone re-scoring.
+
+:func:`registration` is composed after each model pipeline (and each namespace of
+``retrain``) by ``pipeline_registry.py``; the model pipelines do not import it.
+``kedro run --pipelines registry`` is :func:`create_pipeline`.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -11,12 +16,12 @@ from .nodes import (
 )
 
 
-def registry_template() -> Pipeline:
-    """Register, re-score the champion, decide and record: one template for every model type.
+def registration_template() -> Pipeline:
+    """Register, re-score the champion, decide and record: one template for every model run.
 
-    Used inside a model pipeline's namespace (``rf``, ``nn``, ``affluence_classifier``):
-    it reads that namespace's ``model_card``, ``metrics``, ``data_fingerprint`` and
-    ``test``, and appends to ``summary.json`` through ``<type>.summary_entries``.
+    Inside a model run's namespace it reads that namespace's ``model_card``,
+    ``metrics``, ``data_fingerprint`` and ``test``, and appends to ``summary.json``
+    through ``<namespace>.summary_entries``.
 
     Returns:
         The un-namespaced template.
@@ -30,7 +35,6 @@ def registry_template() -> Pipeline:
                     "metrics": "metrics",
                     "fingerprint": "data_fingerprint",
                     "history": "summary_history",
-                    "spec": "params:registry_spec",
                     "settings": "params:registry",
                 },
                 "registered_version",
@@ -71,20 +75,20 @@ def registry_template() -> Pipeline:
     )
 
 
-def for_model(model_type: str) -> Pipeline:
-    """The registry template wired for one model type, inside that type's namespace.
+def registration(namespace: str, model_type: str) -> Pipeline:
+    """The registration of one model run, inside that run's namespace.
 
     Args:
-        model_type: ``rf``, ``nn`` or ``affluence_classifier``.
+        namespace: The model run's namespace (``rf``, ``retrain_nn``...).
+        model_type: Its model type, whose rule applies (``params:registry.models.<type>``).
 
     Returns:
-        The namespaced registry nodes; they append to ``<type>.summary_entries``
-        (the same ``summary.json`` for every type), ``summary_history`` and
-        ``params:registry`` stay shared.
+        The namespaced registration nodes; ``summary_history`` and ``params:registry``
+        stay shared, ``<namespace>.summary_entries`` appends to ``summary.json``.
     """
     return Pipeline(
-        registry_template(),
-        namespace=model_type,
+        registration_template(),
+        namespace=namespace,
         inputs={"summary_history"},
         parameters={
             "params:registry": "params:registry",

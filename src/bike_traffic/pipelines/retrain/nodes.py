@@ -1,9 +1,9 @@
 """Nodes of ``retrain``: the challenger's training rows, and the nn champion to fine-tune.
 
 Everything else a challenger needs is the model pipelines' own nodes (train,
-evaluate, package) and the registry template (register, re-score the champion,
-decide with :func:`bike_traffic.registry.decide`, record): ``retrain`` only
-chooses the rows and, for ``nn``, where training starts.
+package, judge) and the registration composed after it in ``pipeline_registry.py``
+(register, re-score the champion, decide with :func:`bike_traffic.registry.rule.decide`,
+record): ``retrain`` only chooses the rows and, for ``nn``, where training starts.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from bike_traffic import registry as reg
-from bike_traffic.pipelines.nn.nodes import fit_preprocessor
-from bike_traffic.pipelines.nn.nodes import train_model as train_nn
+from bike_traffic.models.nn import fit as train_nn
+from bike_traffic.models.nn import fit_preprocessor
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
+from bike_traffic.registry import CHAMPION, RegistryError
+from bike_traffic.registry.loading import load_model
 
 logger = logging.getLogger(__name__)
 
@@ -90,14 +91,14 @@ def load_nn_champion(history: list[dict], settings: dict[str, Any]) -> dict[str,
         ``{"model", "preprocessor", "version"}``; empty when nn has no champion.
     """
     try:
-        champion = reg.load_model("nn", reg.CHAMPION, history=history, env=settings["env"])
-    except reg.RegistryError as exc:
+        champion = load_model("nn", CHAMPION, history=history, env=settings["env"])
+    except RegistryError as exc:
         logger.warning("No nn champion to fine-tune (%s): the challenger starts afresh", exc)
         return {}
     logger.info("Fine-tuning starts from the nn champion v%s", champion.version)
     return {
-        "model": champion.model,
-        "preprocessor": champion.extras["preprocessor"],
+        "model": champion.predictor.estimator,
+        "preprocessor": champion.predictor.extras["preprocessor"],
         "version": champion.version,
     }
 

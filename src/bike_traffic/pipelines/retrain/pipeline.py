@@ -1,12 +1,12 @@
 """``retrain``: a challenger per model type on recent data, judged by the registry's rule.
 
 One namespace per model type (``retrain_rf``, ``retrain_nn``,
-``retrain_affluence_classifier``), each a complete run: pick the rows, train
-with the model pipeline's own nodes, then the registry template (register the
-version as ``challenger``, re-score the champion on the same fixed
-``test_baseline``, decide with :func:`bike_traffic.registry.decide`, append to
-``summary.json``). ``kedro run --pipelines retrain --namespaces retrain_rf``
-retrains one type; the Airflow DAG runs each namespace as one task.
+``retrain_affluence_classifier``), each a complete run: pick the rows, train with
+the model pipeline's own nodes; ``pipeline_registry.py`` composes the registration
+after each (register the version as ``challenger``, re-score the champion on the
+same fixed ``test_baseline``, decide, append to ``summary.json``).
+``kedro run --pipelines retrain --namespaces retrain_rf`` retrains one type; the
+Airflow DAG runs each namespace as one task.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -15,7 +15,6 @@ from bike_traffic.pipelines.affluence_classifier import pipeline as affluence_pi
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
 from bike_traffic.pipelines.monitoring.nodes import select_window
 from bike_traffic.pipelines.nn import pipeline as nn_pipeline
-from bike_traffic.pipelines.registry.pipeline import registry_template
 from bike_traffic.pipelines.rf import pipeline as rf_pipeline
 
 from .nodes import build_training_rows, champion_preprocessor, fine_tune_nn, load_nn_champion
@@ -95,31 +94,31 @@ def for_model_type(model_type: str) -> Pipeline:
         model_type: ``rf``, ``nn`` or ``affluence_classifier``.
 
     Returns:
-        Data selection, the model pipeline's training nodes with that type's
-        parameters (``params:<type>.*``), and the registry template with that
-        type's rule (``params:registry.models.<type>``).
+        Data selection and the model pipeline's training nodes with that type's
+        parameters (``params:<type>.*``).
     """
     parameters = {
         "params:window": "params:monitoring.window",
         "params:data": "params:retrain.data",
         "params:run": "params:run",
-        "params:registry": "params:registry",
-        "params:registry_spec": f"params:registry.models.{model_type}",
+        "params:predictor": "params:predictor",
         "params:metric_prefix": f"params:{model_type}.metric_prefix",
         "params:features": f"params:{model_type}.features",
         "params:model": f"params:{model_type}.model",
     }
     if model_type == "nn":
         parameters |= {
+            "params:registry": "params:registry",
             "params:fine_tune": "params:retrain.nn",
             "params:run.seed": "params:run.seed",
         }
     if model_type == "affluence_classifier":
         parameters["params:label"] = "params:affluence_classifier.label"
     return Pipeline(
-        [*_data_nodes(), *_MODEL_NODES[model_type](), *registry_template().nodes],
+        [*_data_nodes(), *_MODEL_NODES[model_type]()],
         namespace=f"retrain_{model_type}",
-        inputs={"clean_counts", "train_baseline", "test_baseline", "summary_history"},
+        inputs={"clean_counts", "train_baseline", "test_baseline"}
+        | ({"summary_history"} if model_type == "nn" else set()),
         parameters=parameters,
     )
 

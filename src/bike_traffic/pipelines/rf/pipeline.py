@@ -1,32 +1,36 @@
-"""``rf``: train a RandomForest regressor on train_baseline, judge it on test_baseline."""
+"""``rf``: train a random forest on train_baseline, judge its predictor on test_baseline.
+
+Registration (register, re-score the champion, decide, record) is composed after it in
+``pipeline_registry.py``: this pipeline knows nothing of the registry.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
+from bike_traffic.models import plots, rf
+from bike_traffic.models.evaluation import evaluate_regressor
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
-from bike_traffic.pipelines.registry.pipeline import for_model
 
-from .nodes import (
-    evaluate_model,
-    package_model,
-    plot_feature_importances,
-    plot_predictions,
-    train_model,
-)
+from .nodes import package_model, plot_predictions
 
 
 def model_nodes() -> list[Node]:
-    """Fit, judge, plot and package the forest: what ``rf`` and ``retrain_rf`` share.
+    """Fit, package, judge and plot the forest: what ``rf`` and ``retrain_rf`` share.
 
     Returns:
-        The nodes from ``train``/``test`` to ``mlflow_model``, ``metrics`` and figures.
+        The nodes from ``train``/``test`` to ``predictor``, ``mlflow_model``,
+        ``model_card``, ``metrics`` and figures.
     """
     return [
+        Node(rf.fit, ["train", "params:features", "params:model"], "model", name="train_model"),
         Node(
-            train_model, ["train", "params:features", "params:model"], "model", name="train_model"
+            package_model,
+            {"model": "model", "train": "train", "test": "test", "dates": "params:predictor"},
+            ["predictor", "mlflow_model", "model_card"],
+            name="package_model",
         ),
         Node(
-            evaluate_model,
-            {"model": "model", "train": "train", "test": "test", "features": "params:features"},
+            evaluate_regressor,
+            ["predictor", "train", "test"],
             ["metrics", "test_predictions"],
             name="evaluate_model",
         ),
@@ -37,16 +41,10 @@ def model_nodes() -> list[Node]:
             name="plot_predictions",
         ),
         Node(
-            plot_feature_importances,
+            plots.plot_feature_importances,
             "model",
             "feature_importances_plot",
             name="plot_feature_importances",
-        ),
-        Node(
-            package_model,
-            ["model", "test", "params:features"],
-            ["mlflow_model", "model_card"],
-            name="package_model",
         ),
     ]
 
@@ -55,13 +53,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Create the ``rf`` pipeline (namespace ``rf``).
 
     Returns:
-        A pipeline from ``train_baseline``/``test_baseline`` to the MLflow model
-        ``rf.mlflow_model``, metrics and figures.
+        A pipeline from ``train_baseline``/``test_baseline`` to the logged predictor
+        ``rf.mlflow_model``, ``rf.model_card``, metrics and figures.
     """
-    training = Pipeline(
+    return Pipeline(
         [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="rf",
         inputs={"train_baseline", "test_baseline"},
-        parameters={"params:run"},
+        parameters={"params:run", "params:predictor"},
     )
-    return training + for_model("rf")

@@ -1,0 +1,145 @@
+"""Kedro datasets for the exogenous files: Météo-France SYNOP reports.
+
+:class:`SynopDataset` reads any of the three SYNOP layouts met in practice, as text:
+
+- Météo-France's legacy monthly archives ``synop.YYYYMM.csv.gz``: ``;``, ``mq`` for a
+  missing value, a ``;`` at the end of each line (an empty last column), ``numer_sta`` and
+  ``date`` (``YYYYMMDDHHMMSS``);
+- the yearly files of data.gouv.fr ``synop_YYYY.csv.gz``: ``;``, empty fields for missing
+  values, ``geo_id_wmo`` and ``validity_time`` (``2021-01-01T00:00:00Z``);
+- the comma-separated copy of the bike_counters teaching kit (legacy columns, ``7149``,
+  ``2021-01-01 00:00:00``).
+
+The school calendar needs no dataset class of its own: kedro-datasets'
+``pandas.CSVDataset`` reads the official file as it is, and
+:func:`~bike_traffic.exogenous.calendars.school_holiday_periods` checks its columns::
+
+    school_calendar:
+      type: pandas.CSVDataset
+      filepath: ${globals:data_root}/01_raw/fr-en-calendrier-scolaire.csv
+      load_args: {sep: ";", dtype: str, keep_default_na: false, encoding: utf-8}
+
+and the SYNOP file::
+
+    synop_orly:
+      type: bike_traffic.exogenous.datasets.SynopDataset
+      filepath: ${globals:data_root}/01_raw/synop_2021.csv.gz
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+from fsspec.utils import infer_compression
+from kedro.io.core import DatasetError, get_filepath_str
+from kedro_datasets.pandas import CSVDataset
+
+from bike_traffic.exogenous.weather import STATION_COLUMNS, TIME_COLUMNS
+
+#: The SYNOP code for a missing value in Météo-France's legacy files.
+MISSING_CODE = "mq"
+
+
+class SynopDataset(CSVDataset):
+    """A Météo-France SYNOP file, every column as text, in any of its layouts.
+
+    The separator (``;`` or ``,``) is sniffed from the header line unless ``load_args``
+    gives ``sep``; compression follows the file name (``.csv`` or ``.csv.gz``). Every
+    column is read as text (``dtype=str``, ``keep_default_na=False``), ``mq`` becomes an
+    empty string and the empty column that a trailing ``;`` adds is dropped, so that
+    :func:`~bike_traffic.exogenous.weather.normalize_synop` sees the same frame for every
+    layout. Works on any fsspec filesystem: a local path, ``https://`` or ``gs://``.
+    """
+
+    DEFAULT_LOAD_ARGS: dict[str, Any] = {
+        "dtype": str,
+        "keep_default_na": False,
+        "encoding": "utf-8",
+    }
+    DEFAULT_SAVE_ARGS: dict[str, Any] = {"sep": ";", "index": False}
+
+    def _where(self) -> str:
+        path = str(self._filepath)
+        return path if self._protocol == "file" else f"{self._protocol}://{path}"
+
+    def load(self) -> pd.DataFrame:
+        """Load the reports as text and check that the file is a SYNOP file.
+
+        Returns:
+            One row per report, every column as text, ``mq`` as ``""``.
+
+        Raises:
+            DatasetError: Naming the file, when it does not exist, is empty, is not text,
+                or lacks a station column (``numer_sta``/``geo_id_wmo``), a time column
+                (``date``/``validity_time``) or ``t``.
+        """
+        where = self._where()
+        load_path = get_filepath_str(self._get_load_path(), self._protocol)
+        load_args = dict(self._load_args)
+        encoding = load_args.pop("encoding", "utf-8")
+        compression = load_args.pop("compression", "infer")
+        if compression == "infer":
+            compression = infer_compression(load_path)
+        try:
+            with self._fs.open(
+                load_path, mode="rb", compression=compression, **self._fs_open_args_load
+            ) as handle:
+                text = handle.read().decode(encoding)
+        except FileNotFoundError as exc:
+            raise DatasetError(f"SYNOP file '{where}' does not exist.") from exc
+        except (UnicodeDecodeError, OSError, EOFError) as exc:
+            raise DatasetError(
+                f"SYNOP file '{where}' could not be read as {encoding} text"
+                f"{' (' + compression + ')' if compression else ''}: {exc}"
+            ) from exc
+        header = text.lstrip("\ufeff").split("\n", 1)[0]
+        if not header.strip():
+            raise DatasetError(f"SYNOP file '{where}' is empty: no header, no rows.")
+        sep = load_args.pop("sep", None) or (";" if header.count(";") >= header.count(",") else ",")
+        try:
+            data = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=sep, **load_args)
+        except pd.errors.ParserError as exc:
+            raise DatasetError(f"SYNOP file '{where}' is not a valid {sep!r} CSV: {exc}") from exc
+        return check_synop_columns(_drop_trailing_columns(data).replace(MISSING_CODE, ""), where)
+
+
+def _drop_trailing_columns(data: pd.DataFrame) -> pd.DataFrame:
+    """Drop the unnamed, empty columns that a ``;`` at the end of each line creates."""
+    unnamed = [
+        column
+        for column in data.columns
+        if str(column).startswith("Unnamed:") and data[column].astype(str).eq("").all()
+    ]
+    return data.drop(columns=unnamed)
+
+
+def check_synop_columns(data: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Return ``data`` when it has the columns of a SYNOP file and some rows.
+
+    Args:
+        data: The file as read.
+        where: The file, for the message.
+
+    Returns:
+        ``data`` unchanged.
+
+    Raises:
+        DatasetError: Naming the file and the missing columns, or saying it has no rows.
+    """
+    columns = {str(c) for c in data.columns}
+    missing = [
+        " or ".join(names)
+        for names in (STATION_COLUMNS, TIME_COLUMNS, ("t",))
+        if not columns.intersection(names)
+    ]
+    if missing:
+        raise DatasetError(
+            f"SYNOP file '{where}' lacks required column(s) {missing}; its header starts "
+            f"{[str(c) for c in data.columns][:8]}. Expected Météo-France "
+            "'SYNOP essentielles OMM' columns."
+        )
+    if data.empty:
+        raise DatasetError(f"SYNOP file '{where}' has a header but no rows.")
+    return data

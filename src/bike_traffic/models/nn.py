@@ -1,0 +1,194 @@
+"""The neural network: Keras 3 (TensorFlow) with an embedding of the counter.
+
+The fitted preprocessing (counter vocabulary, numeric means and scales, target scale)
+is a plain JSON-able dict that travels with the network in the logged predictor, so
+inference applies exactly the transform training used. TensorFlow is imported inside
+the functions that need it: importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bike_traffic.features import TARGET
+from bike_traffic.raw_format import TIMESTAMP
+
+logger = logging.getLogger(__name__)
+
+#: How the logged predictor stores this family's estimator (models.persistence).
+STORAGE = "keras"
+
+#: Index of the out-of-vocabulary slot: counters never seen in training.
+OOV_INDEX = 0
+
+#: Up to this many rows, :func:`predict` calls the model directly (one forward pass)
+#: instead of ``model.predict``, whose per-call set-up dominates small inputs.
+DIRECT_CALL_ROWS = 2048
+
+
+def fit_preprocessor(train: pd.DataFrame, features: dict[str, Any]) -> dict[str, Any]:
+    """Learn the counter vocabulary and the scaling of numeric features and target.
+
+    Args:
+        train: Train rows.
+        features: ``params:nn.features`` (``counter``: column name, ``numeric``: columns).
+
+    Returns:
+        ``{"counter_column", "vocabulary", "numeric", "mean", "scale", "target_scale"}``.
+    """
+    numeric = list(features["numeric"])
+    values = train[numeric].astype("float64")
+    scale = values.std(ddof=0).replace(0, 1.0)
+    return {
+        "counter_column": features["counter"],
+        "vocabulary": sorted(train[features["counter"]].dropna().astype(str).unique().tolist()),
+        "numeric": numeric,
+        "mean": values.mean().round(10).tolist(),
+        "scale": scale.round(10).tolist(),
+        "target_scale": float(max(train[TARGET].mean(), 1e-6)),
+    }
+
+
+def transform(preprocessor: dict[str, Any], frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Apply the fitted preprocessing: counter -> index (0 = unseen), numbers -> z-scores.
+
+    Args:
+        preprocessor: Output of :func:`fit_preprocessor`.
+        frame: Rows with the counter and numeric columns.
+
+    Returns:
+        ``{"counter": int32 (n, 1), "numeric": float32 (n, k)}``, the model's inputs.
+    """
+    lookup = {name: i + 1 for i, name in enumerate(preprocessor["vocabulary"])}
+    counter = frame[preprocessor["counter_column"]].astype(str).map(lookup)
+    counter = counter.fillna(OOV_INDEX).to_numpy(dtype="int32").reshape(-1, 1)
+    numeric = frame[preprocessor["numeric"]].astype("float64").to_numpy()
+    numeric = (numeric - np.asarray(preprocessor["mean"])) / np.asarray(preprocessor["scale"])
+    return {"counter": counter, "numeric": numeric.astype("float32")}
+
+
+def build_model(vocabulary_size: int, n_numeric: int, params: dict[str, Any]):
+    """Embedding(counter) ++ numeric -> Dense 128 -> Dropout -> 64 -> Dropout -> 32 -> 1.
+
+    Args:
+        vocabulary_size: Known counters (one more slot is added for unseen ones).
+        n_numeric: Number of numeric inputs.
+        params: ``params:nn.model`` (``embedding_dim``, ``units``, ``dropout``,
+            ``learning_rate``, ``loss``).
+
+    Returns:
+        A compiled ``keras.Model`` with inputs ``counter`` and ``numeric``.
+    """
+    import keras
+
+    counter = keras.Input(shape=(1,), dtype="int32", name="counter")
+    numeric = keras.Input(shape=(n_numeric,), dtype="float32", name="numeric")
+    embedded = keras.layers.Embedding(
+        vocabulary_size + 1, int(params["embedding_dim"]), name="counter_embedding"
+    )(counter)
+    x = keras.layers.Concatenate()([keras.layers.Flatten()(embedded), numeric])
+    units, dropout = list(params["units"]), list(params["dropout"])
+    for i, width in enumerate(units):
+        x = keras.layers.Dense(int(width), activation="relu")(x)
+        if i < len(dropout) and dropout[i]:
+            x = keras.layers.Dropout(float(dropout[i]))(x)
+    activation = "softplus" if params["loss"] == "poisson" else "linear"
+    output = keras.layers.Dense(1, activation=activation, name="count")(x)
+    model = keras.Model(inputs={"counter": counter, "numeric": numeric}, outputs=output)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=float(params["learning_rate"])),
+        loss=params["loss"],
+    )
+    return model
+
+
+def fit(
+    train: pd.DataFrame,
+    preprocessor: dict[str, Any],
+    params: dict[str, Any],
+    seed: int,
+    initial_model: Any = None,
+) -> tuple[Any, dict[str, list[float]]]:
+    """Fit the network with early stopping on the last, time-ordered slice of train.
+
+    Args:
+        train: Train rows.
+        preprocessor: Output of :func:`fit_preprocessor`.
+        params: ``params:nn.model`` (architecture, ``epochs``, ``batch_size``,
+            ``patience``, ``validation_fraction``).
+        seed: Random seed (``params:run.seed``).
+        initial_model: A fitted network to go on training (fine-tuning, with
+            ``params["learning_rate"]``) instead of a new one; ``preprocessor``
+            must be the one it was trained with.
+
+    Returns:
+        The fitted ``keras.Model`` and its training history (a dict of lists).
+    """
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+    ordered = train.sort_values(TIMESTAMP, kind="stable")
+    n_val = max(int(len(ordered) * float(params["validation_fraction"])), 1)
+    fit_rows, val_rows = ordered.iloc[:-n_val], ordered.iloc[-n_val:]
+    scale = preprocessor["target_scale"]
+    if initial_model is None:
+        model = build_model(len(preprocessor["vocabulary"]), len(preprocessor["numeric"]), params)
+    else:
+        model = initial_model
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=float(params["learning_rate"])),
+            loss=params["loss"],
+        )
+    history = model.fit(
+        transform(preprocessor, fit_rows),
+        fit_rows[TARGET].to_numpy(dtype="float32") / scale,
+        validation_data=(
+            transform(preprocessor, val_rows),
+            val_rows[TARGET].to_numpy(dtype="float32") / scale,
+        ),
+        epochs=int(params["epochs"]),
+        batch_size=int(params["batch_size"]),
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=int(params["patience"]), restore_best_weights=True
+            )
+        ],
+        verbose=0,
+    )
+    logs = {k: [float(v) for v in values] for k, values in history.history.items()}
+    logger.info(
+        "Trained %d epochs on %d rows (validation %d rows): best val_loss %.4f",
+        len(logs["loss"]),
+        len(fit_rows),
+        len(val_rows),
+        min(logs["val_loss"]),
+    )
+    return model, logs
+
+
+def predict(model: Any, extras: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
+    """Predicted hourly counts, never negative.
+
+    Args:
+        model: The fitted ``keras.Model``.
+        extras: ``{"preprocessor": ...}``: its preprocessing (:func:`fit_preprocessor`).
+        frame: Rows of the feature table.
+
+    Returns:
+        One predicted count per row.
+    """
+    preprocessor = extras["preprocessor"]
+    if frame.empty:
+        return np.zeros(0)
+    inputs = transform(preprocessor, frame)
+    if len(frame) <= DIRECT_CALL_ROWS:
+        # ``model.predict`` sets up a data pipeline on every call (~50 ms); for
+        # the app's few rows, one direct forward pass is ~10x faster.
+        out = np.asarray(model(inputs, training=False)).ravel()
+    else:
+        out = model.predict(inputs, batch_size=8192, verbose=0).ravel()
+    return np.clip(out.astype("float64") * preprocessor["target_scale"], 0, None)

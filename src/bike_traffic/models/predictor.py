@@ -1,0 +1,320 @@
+"""The complete predictor of a model type: from what a user knows to the prediction.
+
+A :class:`Predictor` is what every model pipeline logs to MLflow (as an ``mlflow.pyfunc``
+model whose loader is :mod:`bike_traffic.models.mlflow_flavor`) and what everything that
+predicts calls: the judging of the model in its own run, the registry's re-scoring of
+champions, monitoring, the Streamlit app, batch scoring, notebooks, benchmarks and
+``mlflow models serve``.
+
+It is asked about a counter (its name, as in the export) and an hour (a timestamp, or a
+local date and hour) and answers, per row, the predicted count (regressors) or the
+high/low label and its probability (the classifier), or the reason the row cannot be
+served (:mod:`bike_traffic.validation`). Between the two it builds the features with
+:func:`bike_traffic.features.request_rows`, the function the training pipeline runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bike_traffic.features import COUNTER_COLUMNS, counter_table, request_rows
+from bike_traffic.models import persistence
+from bike_traffic.models.spec import ModelSpec, model_spec
+from bike_traffic.raw_format import COUNTER, TIMESTAMP
+from bike_traffic.validation import DateRange, parse_requests
+
+logger = logging.getLogger(__name__)
+
+#: The version of the stored predictor's layout. A model logged before the raw-input
+#: predictor existed (a bare scikit-learn or TensorFlow model) has none.
+FORMAT_VERSION = 2
+
+#: The file of a stored predictor that describes it.
+DESCRIPTION_FILE = "predictor.json"
+
+_ESTIMATOR_FILES = {"skops": "estimator.skops", "keras": "estimator.keras"}
+
+#: The inputs a predictor takes: name, MLflow type, required, what it is.
+INPUTS: tuple[tuple[str, str, bool, str], ...] = (
+    ("counter", "string", True, "the counter's name, as in the export's 'Nom du compteur'"),
+    ("timestamp", "string", False, "ISO 8601 with UTC offset; without one, Paris local time"),
+    ("date", "string", False, "local date YYYY-MM-DD, with hour, when timestamp is not given"),
+    ("hour", "any", False, "local hour 0-23, with date"),
+)
+
+
+@dataclass
+class Answers:
+    """A predictor's raw answers to requests, one per request, in their order.
+
+    Attributes:
+        values: The count (regressors) or P(high) (classifier); NaN where refused.
+        error: Why a request is refused (:func:`bike_traffic.validation.describe`);
+            None where served.
+        timestamp_utc: The instant each served request was read as.
+    """
+
+    values: np.ndarray
+    error: pd.Series
+    timestamp_utc: pd.Series
+
+    @property
+    def served(self) -> np.ndarray:
+        """Which requests were served."""
+        return self.error.isna().to_numpy()
+
+
+class PredictorFormatError(RuntimeError):
+    """A stored model that is not a predictor of this project (or of an older layout)."""
+
+
+def family_module(spec: ModelSpec) -> ModuleType:
+    """The module of :mod:`bike_traffic.models` that fits and predicts a model type."""
+    return importlib.import_module(f"bike_traffic.models.{spec.family}")
+
+
+def requests_from_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Requests for the rows of a feature table: their counter and their (tz-aware) time.
+
+    Args:
+        frame: Rows with ``nom_du_compteur`` and ``date_et_heure_de_comptage``.
+
+    Returns:
+        ``counter`` and ``timestamp`` columns, one request per row, same index.
+    """
+    return pd.DataFrame(
+        {"counter": frame[COUNTER].astype(str), "timestamp": frame[TIMESTAMP]}, index=frame.index
+    )
+
+
+class Predictor:
+    """A fitted model with everything it needs to answer raw requests.
+
+    Attributes:
+        spec: The model type.
+        estimator: The fitted family estimator (scikit-learn Pipeline, Keras network).
+        extras: JSON-able state beside it (the nn's preprocessing, the classifier's
+            thresholds).
+        counters: The training counters: name, identifiers, site, coordinates.
+        dates: The local dates it serves.
+        trained: What it was trained on (rows, period), for people.
+    """
+
+    def __init__(
+        self,
+        model_type: str,
+        estimator: Any,
+        extras: dict[str, Any],
+        counters: pd.DataFrame,
+        dates: DateRange,
+        trained: dict[str, Any] | None = None,
+    ) -> None:
+        """Assemble a predictor (see the class attributes)."""
+        self.spec = model_spec(model_type)
+        self.estimator = estimator
+        self.extras = extras
+        self.counters = counters[list(COUNTER_COLUMNS)].reset_index(drop=True)
+        self.dates = dates
+        self.trained = trained or {}
+        self._known = set(self.counters[COUNTER].astype(str))
+
+    # ------------------------------------------------------------ predicting
+    @property
+    def known_counters(self) -> list[str]:
+        """The counters it was trained on, sorted."""
+        return sorted(self._known)
+
+    def predict_values(self, model_input: pd.DataFrame) -> Answers:
+        """The raw output and the refusal of each request.
+
+        Args:
+            model_input: Requests (see :data:`INPUTS`).
+
+        Returns:
+            The :class:`Answers`.
+        """
+        requests, error = parse_requests(model_input, self._known, self.dates)
+        values = np.full(len(model_input), np.nan)
+        served = error.isna().to_numpy()
+        if served.any():
+            rows = request_rows(
+                requests.loc[served, "counter"],
+                requests.loc[served, "timestamp_utc"],
+                self.counters,
+            )
+            values[served] = family_module(self.spec).predict(self.estimator, self.extras, rows)
+        return Answers(values, error, requests["timestamp_utc"])
+
+    def predict(self, model_input: pd.DataFrame, params: dict[str, Any] | None = None):
+        """Answer each request: the prediction, or why the row cannot be served.
+
+        This is the logged MLflow model's ``predict``: ``mlflow models serve`` calls it.
+
+        Args:
+            model_input: Requests (see :data:`INPUTS`).
+            params: Unused (MLflow's inference parameters).
+
+        Returns:
+            For the regressors ``prediction`` (bikes in the hour) and ``error``; for the
+            classifier ``label`` (``high``/``low``), ``probability`` (of high) and
+            ``error``. ``error`` is null where the row is served, and every other column
+            null where it is not (nulls, not NaN, so that the served JSON is valid).
+        """
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        answers = self.predict_values(frame)
+        values, error, served = answers.values, answers.error, answers.served
+        if self.spec.is_classifier:
+            out = {"label": np.where(values >= 0.5, "high", "low"), "probability": values}
+        else:
+            out = {"prediction": values}
+        result = pd.DataFrame(
+            {
+                name: pd.Series(
+                    [v.item() if ok else None for v, ok in zip(column, served, strict=True)],
+                    index=frame.index,
+                    dtype=object,
+                )
+                for name, column in out.items()
+            }
+        )
+        result["error"] = error.astype(object).where(error.notna(), None)
+        return result
+
+    # ------------------------------------------------------------ MLflow
+    def input_example(self, rows: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+        """A few requests as a user writes them (ISO text with offset), for MLflow.
+
+        Args:
+            rows: Rows of the feature table (test rows).
+            n: How many.
+        """
+        head = rows.head(n)
+        stamps = head[TIMESTAMP].map(lambda t: t.isoformat())
+        return pd.DataFrame(
+            {"counter": head[COUNTER].astype(str).to_numpy(), "timestamp": stamps.to_numpy()}
+        )
+
+    def signature(self):
+        """The MLflow signature: the raw inputs of :data:`INPUTS`, the output columns."""
+        from mlflow.models import ModelSignature
+        from mlflow.types.schema import AnyType, ColSpec, Schema
+
+        inputs = Schema(
+            [
+                ColSpec(AnyType() if kind == "any" else kind, name, required=required)
+                for name, kind, required, _ in INPUTS
+            ]
+        )
+        names = ("label", "probability") if self.spec.is_classifier else ("prediction",)
+        kinds = {"label": "string", "probability": "double", "prediction": "double"}
+        outputs = Schema(
+            [ColSpec(kinds[n], n, required=False) for n in names]
+            + [ColSpec("string", "error", required=False)]
+        )
+        return ModelSignature(inputs=inputs, outputs=outputs)
+
+    # ------------------------------------------------------------ storage
+    def save(self, folder: Path) -> None:
+        """Store the predictor in ``folder``: a JSON description and the estimator file.
+
+        Raises:
+            persistence.UntrustedModelError: When the estimator holds untrusted types.
+        """
+        folder.mkdir(parents=True, exist_ok=True)
+        storage = family_module(self.spec).STORAGE
+        estimator_file = _ESTIMATOR_FILES[storage]
+        if storage == "skops":
+            persistence.save_sklearn(self.estimator, folder / estimator_file)
+        else:
+            persistence.save_keras(self.estimator, folder / estimator_file)
+        description = {
+            "format": FORMAT_VERSION,
+            "model_type": self.spec.model_type,
+            "family": self.spec.family,
+            "storage": storage,
+            "estimator_file": estimator_file,
+            "extras": self.extras,
+            "counters": json.loads(self.counters.to_json(orient="records")),
+            "dates": self.dates.to_params(),
+            "trained": self.trained,
+        }
+        (folder / DESCRIPTION_FILE).write_text(json.dumps(description, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> Predictor:
+        """Load a stored predictor without running any code from it.
+
+        Raises:
+            PredictorFormatError: When ``folder`` holds no predictor of this layout.
+            persistence.UntrustedModelError: When the estimator holds untrusted types.
+        """
+        described = folder / DESCRIPTION_FILE
+        if not described.is_file():
+            raise PredictorFormatError(f"{folder} holds no {DESCRIPTION_FILE}: not a predictor.")
+        description = json.loads(described.read_text(encoding="utf-8"))
+        if description.get("format") != FORMAT_VERSION:
+            raise PredictorFormatError(
+                f"{described} has format {description.get('format')!r}; this version of "
+                f"bike_traffic reads format {FORMAT_VERSION}."
+            )
+        spec = model_spec(description["model_type"])
+        storage = family_module(spec).STORAGE
+        path = folder / _ESTIMATOR_FILES[storage]
+        estimator = (
+            persistence.load_sklearn(path) if storage == "skops" else persistence.load_keras(path)
+        )
+        return cls(
+            spec.model_type,
+            estimator,
+            description["extras"],
+            pd.DataFrame.from_records(description["counters"], columns=list(COUNTER_COLUMNS)),
+            DateRange.from_params(description["dates"]),
+            description.get("trained"),
+        )
+
+
+def package_predictor(
+    model_type: str,
+    estimator: Any,
+    extras: dict[str, Any],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    dates: dict[str, str],
+) -> tuple[Predictor, dict[str, Any], dict[str, str]]:
+    """Assemble a fitted model into its predictor, ready to judge and to log.
+
+    Args:
+        model_type: ``rf``, ``nn`` or ``affluence_classifier``.
+        estimator: The fitted family estimator.
+        extras: JSON-able state beside it (preprocessing, thresholds).
+        train: The rows it was trained on (its counters, its period).
+        test: Test rows (the input example is their first ones).
+        dates: ``params:predictor`` (``first_date``, ``last_date``): the dates it serves.
+
+    Returns:
+        The predictor; ``{"predictor", "input_example"}`` for the MLflow model dataset;
+        the model card that tells the registry which model type was logged.
+    """
+    predictor = Predictor(
+        model_type,
+        estimator,
+        extras,
+        counter_table(train),
+        DateRange.from_params(dates),
+        trained={
+            "rows": len(train),
+            "start": train[TIMESTAMP].min().isoformat(),
+            "end": train[TIMESTAMP].max().isoformat(),
+        },
+    )
+    bundle = {"predictor": predictor, "input_example": predictor.input_example(test)}
+    return predictor, bundle, {"model_type": model_type}

@@ -1,0 +1,107 @@
+"""The random-forest regressor: a scikit-learn Pipeline (encoder + RandomForestRegressor).
+
+:func:`fit` is what the ``rf`` pipeline trains; :func:`predict` is what the logged
+predictor, and through it every user, calls. The estimator is stored with skops and
+loaded back with the project's own fixed list of trusted types
+(:mod:`bike_traffic.models.persistence`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+from bike_traffic.features import TARGET
+
+logger = logging.getLogger(__name__)
+
+#: How the logged predictor stores this family's estimator (models.persistence).
+STORAGE = "skops"
+
+
+def feature_columns(features: dict[str, list[str]]) -> list[str]:
+    """The model's input columns, categorical first.
+
+    Args:
+        features: ``{"categorical": [...], "numeric": [...]}``.
+
+    Returns:
+        The column names in the order the model expects them.
+    """
+    return [*features["categorical"], *features["numeric"]]
+
+
+def build_preprocessor(features: dict[str, list[str]]) -> ColumnTransformer:
+    """Encode the counter as an ordinal (unseen counters get -1); pass numbers through.
+
+    Args:
+        features: ``{"categorical": [...], "numeric": [...]}``.
+
+    Returns:
+        An unfitted ``ColumnTransformer``.
+    """
+    return ColumnTransformer(
+        [
+            (
+                "counter",
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                features["categorical"],
+            ),
+            ("numeric", "passthrough", features["numeric"]),
+        ],
+        verbose_feature_names_out=False,
+    )
+
+
+def fit(train: pd.DataFrame, features: dict[str, list[str]], model: dict[str, Any]) -> Pipeline:
+    """Fit preprocessing and forest on the train rows.
+
+    Args:
+        train: Train rows (the feature table).
+        features: ``params:rf.features``.
+        model: ``params:rf.model``, keyword arguments of ``RandomForestRegressor``.
+
+    Returns:
+        The fitted scikit-learn ``Pipeline``.
+    """
+    pipeline = Pipeline(
+        [("preprocess", build_preprocessor(features)), ("forest", RandomForestRegressor(**model))]
+    )
+    columns = feature_columns(features)
+    pipeline.fit(train[columns], train[TARGET].to_numpy())
+    logger.info("Fitted RandomForestRegressor on %d rows, %d features", len(train), len(columns))
+    return pipeline
+
+
+def predict(estimator: Pipeline, extras: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
+    """Predicted hourly counts, never negative.
+
+    Args:
+        estimator: Output of :func:`fit`.
+        extras: Unused (the forest needs nothing beside it).
+        frame: Rows of the feature table.
+
+    Returns:
+        One predicted count per row.
+    """
+    columns = list(estimator.feature_names_in_)
+    return np.clip(estimator.predict(frame[columns]), 0, None)
+
+
+def feature_importances(estimator: Pipeline) -> pd.Series:
+    """The forest's impurity-based feature importances, by input column."""
+    names = estimator.named_steps["preprocess"].get_feature_names_out()
+    return pd.Series(estimator.named_steps["forest"].feature_importances_, index=names)
+
+
+def known_counters(estimator: Pipeline) -> list[str]:
+    """The counters the fitted encoder has seen."""
+    encoder = estimator.named_steps["preprocess"].named_transformers_["counter"]
+    return [str(c) for c in encoder.categories_[0]]

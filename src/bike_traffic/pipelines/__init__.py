@@ -1,0 +1,1 @@
+"""The Kedro pipelines, one folder each, found by ``find_pipelines``."""

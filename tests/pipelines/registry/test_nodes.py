@@ -1,0 +1,197 @@
+"""The registry nodes on a trained project's real SQLite MLflow registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from bike_traffic.pipelines.registry.nodes import (
+    apply_decision,
+    decide_promotion,
+    rescore_champions,
+    score_champion,
+)
+from bike_traffic.project import open_project
+from bike_traffic.registry import CHALLENGER, CHAMPION
+from tests.conftest import tracking_uri
+from tests.registry.copies import register_copy
+
+RF_SPEC = {"metric": "rmse", "higher_is_better": False, "floor": {"metric": "r2", "min": 0.5}}
+SETTINGS = {"env": "test", "min_improvement": 0.05}
+
+
+def _opened(root: Path) -> tuple[pd.DataFrame, list[dict], dict]:
+    """The test rows, the summary.json history and ``params:registry`` of a project."""
+    with open_project(root, "test") as project:
+        return (
+            project.catalog.load("test_baseline"),
+            project.history(),
+            project.params["registry"],
+        )
+
+
+def _registered(entry: dict) -> dict:
+    """What register_model_version returns, for a summary.json model entry."""
+    keys = ("registered_model", "version", "run_id", "model_uri", "artifact_location")
+    return {"model_type": "rf", "code_version": "unknown", **{k: entry[k] for k in keys}}
+
+
+def _aliases(root: Path, name: str) -> dict[str, int]:
+    registered = MlflowClient(tracking_uri=tracking_uri(root)).get_registered_model(name)
+    return {alias: int(version) for alias, version in registered.aliases.items()}
+
+
+# ---------------------------------------------------------------- decide_promotion (pure)
+def test_decide_promotion_names_the_versions_involved():
+    registered = {"registered_model": "bike-traffic-rf", "version": 2}
+    champion = {"rmse": 100.0, "r2": 0.7, "version": 1}
+    better = decide_promotion(
+        registered, {"rmse": 90.0, "r2": 0.8}, champion, RF_SPEC, SETTINGS, {}
+    )
+    assert better["outcome"] == "promoted"
+    assert (better["challenger_version"], better["champion_version"]) == (2, 1)
+    assert better["improvement"] == pytest.approx(0.1)
+    same = decide_promotion(registered, {"rmse": 99.0, "r2": 0.8}, champion, RF_SPEC, SETTINGS, {})
+    assert same["outcome"] == "kept"
+
+
+def test_decide_promotion_without_champion_or_in_test_mode():
+    registered = {"registered_model": "bike-traffic-rf", "version": 1}
+    metrics = {"rmse": 50.0, "r2": 0.8}
+    first = decide_promotion(registered, metrics, {}, RF_SPEC, SETTINGS, {"test_mode": False})
+    assert first["outcome"] == "promoted" and first["champion_version"] is None
+    assert first["champion_score"] is None
+    quick = decide_promotion(registered, metrics, {}, RF_SPEC, SETTINGS, {"test_mode": True})
+    assert quick["outcome"] == "kept"
+    with pytest.raises(KeyError, match="min_improvement"):
+        decide_promotion(registered, metrics, {}, RF_SPEC, {"env": "test"}, {})
+
+
+# ---------------------------------------------------------------- score_champion
+def test_score_champion_rescores_the_champion_on_the_given_rows(trained_project):
+    test, history, _ = _opened(trained_project)
+    scores = score_champion({"model_type": "rf"}, test)
+    [entry] = [e for e in history if e["entry_type"] == "model" and e["model_type"] == "rf"]
+    assert scores["version"] == 1
+    assert scores["rmse"] == pytest.approx(entry["rmse"], rel=1e-9)
+    assert scores["test_rows_refused"] == 0
+
+
+def test_score_champion_without_a_champion_is_empty(trained_project):
+    test, _, _ = _opened(trained_project)
+    assert score_champion({"model_type": "nn"}, test) == {}  # nn v1 stayed below the floor
+
+
+# ---------------------------------------------------------------- apply_decision
+@pytest.mark.parametrize("promoted", [True, False], ids=["promoted", "kept"])
+def test_apply_decision_moves_the_alias_tags_and_returns_the_entries(trained_project, promoted):
+    test, _, settings = _opened(trained_project)
+    registered = _registered(register_copy(trained_project, "rf"))
+    champion = score_champion(registered, test)
+    metrics = {
+        **champion,
+        "rmse": champion["rmse"] * (0.5 if promoted else 1.0),
+        "mae": float("nan"),
+    }
+    metrics.pop("version")
+    decision = decide_promotion(
+        registered, metrics, champion, settings["models"]["rf"], settings, {"test_mode": False}
+    )
+    assert decision["outcome"] == ("promoted" if promoted else "kept")
+    fingerprint = {"hash": "abc123", "rows": 10, "test_mode": False}
+
+    model, decided = apply_decision(registered, decision, metrics, fingerprint, settings)
+
+    assert model["timestamp"] == decided["timestamp"]
+    assert model == {
+        "timestamp": model["timestamp"],
+        "entry_type": "model",
+        "model_type": "rf",
+        "env": "test",
+        "test_mode": False,
+        "run_id": registered["run_id"],
+        "model_uri": registered["model_uri"],
+        "artifact_location": registered["artifact_location"],
+        "registered_model": "bike-traffic-rf",
+        "version": 2,
+        "rmse": metrics["rmse"],
+        "r2": metrics["r2"],
+        "metrics": {k: v for k, v in metrics.items() if k != "mae"},  # NaN left out
+        "data_fingerprint": fingerprint,
+        "code_version": "unknown",
+        "is_champion": promoted,
+    }
+    assert decided == {
+        "timestamp": model["timestamp"],
+        "entry_type": "decision",
+        "model_type": "rf",
+        "env": "test",
+        "test_mode": False,
+        "registered_model": "bike-traffic-rf",
+        "version": 2,
+        **decision,
+    }
+    # the register node put the challenger alias on v2; a test copy does not
+    assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == (2 if promoted else 1)
+    client = MlflowClient(tracking_uri=tracking_uri(trained_project))
+    tags = client.get_model_version("bike-traffic-rf", "2").tags
+    assert tags["decision"] == decision["outcome"] and tags["decision_metric"] == "rmse"
+    assert float(tags["challenger_score"]) == pytest.approx(metrics["rmse"], rel=1e-5)
+    challenged = client.get_model_version("bike-traffic-rf", "1").tags["challenged_by_v2"]
+    assert challenged.startswith(decision["outcome"])
+
+
+# ---------------------------------------------------------------- rescore_champions
+def test_rescore_champions_appends_a_rescore_per_champion(trained_project):
+    test, history, settings = _opened(trained_project)
+    entries = rescore_champions(test, history, settings)
+    assert [(e["entry_type"], e["model_type"], e["version"]) for e in entries] == [
+        ("rescore", "rf", 1),
+        ("rescore", "rf_class", 1),
+    ]  # nn has no champion; every challenger was decided
+    for entry in entries:
+        assert entry["env"] == "test" and entry["source"] == "registry"
+        assert entry["test_rows"] == len(test)
+    [rf_model] = [e for e in history if e["entry_type"] == "model" and e["model_type"] == "rf"]
+    assert entries[0]["metrics"]["rmse"] == pytest.approx(rf_model["rmse"], rel=1e-9)
+    assert 0 < entries[1]["metrics"]["f1_score"] <= 1
+
+
+def test_rescore_champions_settles_a_pending_challenger(trained_project):
+    test, history, settings = _opened(trained_project)
+    version = register_copy(trained_project, "rf")["version"]
+    client = MlflowClient(tracking_uri=tracking_uri(trained_project))
+    client.set_registered_model_alias("bike-traffic-rf", CHALLENGER, version)  # run stopped here
+    eager = {**settings, "min_improvement": -0.01}  # the same model is good enough
+
+    entries = rescore_champions(test, history, eager)
+
+    kinds = [(e["entry_type"], e["model_type"], e.get("version")) for e in entries]
+    assert kinds == [
+        ("rescore", "rf", 1),
+        ("decision", "rf", version),
+        ("promotion", "rf", None),
+        ("rescore", "rf_class", 1),
+    ]
+    decision = entries[1]
+    assert decision["pending"] is True and decision["outcome"] == "promoted"
+    assert (decision["challenger_version"], decision["champion_version"]) == (version, 1)
+    assert decision["improvement"] == pytest.approx(0.0, abs=1e-12)
+    assert (entries[2]["from_version"], entries[2]["to_version"]) == (1, version)
+    assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == version
+    assert client.get_model_version("bike-traffic-rf", str(version)).tags["decision"] == "promoted"
+
+
+def test_a_pending_challenger_is_kept_under_the_usual_rule(trained_project):
+    test, history, settings = _opened(trained_project)
+    version = register_copy(trained_project, "rf")["version"]
+    client = MlflowClient(tracking_uri=tracking_uri(trained_project))
+    client.set_registered_model_alias("bike-traffic-rf", CHALLENGER, version)
+    entries = rescore_champions(test, history, settings)
+    [decision] = [e for e in entries if e["entry_type"] == "decision"]
+    assert decision["outcome"] == "kept" and decision["version"] == version
+    assert not [e for e in entries if e["entry_type"] == "promotion"]
+    assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == 1

@@ -1,0 +1,140 @@
+"""Promote, roll back, archive: MLflow aliases move and summary.json entries record it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from mlflow import MlflowClient
+
+from bike_traffic.models.spec import UnknownModelTypeError
+from bike_traffic.project import open_project
+from bike_traffic.registry import CHALLENGER, CHAMPION, RegistryError
+from bike_traffic.registry.history import current_champion, previous_champion
+from bike_traffic.registry.loading import load_model
+from bike_traffic.registry.operations import archive, promote, rollback
+from tests.conftest import tracking_uri
+from tests.registry.copies import register_copy
+
+RF = "bike-traffic-rf"
+
+
+def _history(root) -> list[dict]:
+    with open_project(root, "test") as project:
+        return project.history()
+
+
+def _aliases(root, name: str = RF) -> dict[str, int]:
+    registered = MlflowClient(tracking_uri=tracking_uri(root)).get_registered_model(name)
+    return {alias: int(version) for alias, version in registered.aliases.items()}
+
+
+def _stamped(entry: dict) -> dict:
+    """The entry without its timestamp, after checking that it is an ISO 8601 UTC time."""
+    assert datetime.fromisoformat(entry["timestamp"]).utcoffset().total_seconds() == 0
+    return {k: v for k, v in entry.items() if k != "timestamp"}
+
+
+def test_promote_moves_the_champion_alias_and_returns_the_promotion(
+    trained_project,
+):
+    second = register_copy(trained_project, "rf")
+    history, version = [*_history(trained_project), second], second["version"]
+    entries = promote("rf", version, history, "test", reason="better on real data")
+    assert [_stamped(e) for e in entries] == [
+        {
+            "entry_type": "promotion",
+            "model_type": "rf",
+            "env": "test",
+            "registered_model": RF,
+            "from_version": 1,
+            "to_version": version,
+            "reason": "better on real data",
+        }
+    ]
+    assert _aliases(trained_project)[CHAMPION] == version
+    tags = (
+        MlflowClient(tracking_uri=tracking_uri(trained_project))
+        .get_model_version(RF, str(version))
+        .tags
+    )
+    assert tags["promoted"] == "better on real data"
+    # the history with the entry appended agrees with the registry, and loads the new one
+    after = [*history, *entries]
+    assert current_champion(after, "rf", "test")["version"] == version
+    assert load_model("rf", history=after, env="test").version == version
+
+
+def test_rollback_gives_the_champion_back_to_the_previous_one(trained_project):
+    second = register_copy(trained_project, "rf")
+    history, version = [*_history(trained_project), second], second["version"]
+    history += promote("rf", version, history, "test")
+    assert previous_champion(history, "rf", "test") == 1
+    entries = rollback("rf", history, "test")
+    assert [_stamped(e) for e in entries] == [
+        {
+            "entry_type": "rollback",
+            "model_type": "rf",
+            "env": "test",
+            "registered_model": RF,
+            "from_version": version,
+            "to_version": 1,
+        }
+    ]
+    assert _aliases(trained_project)[CHAMPION] == 1
+    client = MlflowClient(tracking_uri=tracking_uri(trained_project))
+    assert client.get_model_version(RF, "1").tags["rolled_back_from"] == str(version)
+    assert current_champion([*history, *entries], "rf", "test")["version"] == 1
+
+
+def test_rollback_without_a_previous_champion_is_refused(trained_project):
+    history = _history(trained_project)
+    before = _aliases(trained_project)
+    with pytest.raises(RegistryError, match="no previous champion of rf \\(env test\\)"):
+        rollback("rf", history, "test")
+    with pytest.raises(RegistryError, match="no previous champion of affluence_classifier"):
+        rollback("affluence_classifier", history, "test")
+    with pytest.raises(RegistryError, match="no previous champion"):
+        rollback("rf", history, "prod")  # another env's history is not this one's
+    assert _aliases(trained_project) == before
+
+
+def test_archive_drops_the_aliases_and_tags_the_version(trained_project):
+    entries = archive("rf", 1, "test")
+    [entry] = [_stamped(e) for e in entries]
+    assert sorted(entry.pop("aliases_removed")) == [CHALLENGER, CHAMPION]
+    assert entry == {
+        "entry_type": "archive",
+        "model_type": "rf",
+        "env": "test",
+        "registered_model": RF,
+        "version": 1,
+    }
+    assert _aliases(trained_project) == {}
+    client = MlflowClient(tracking_uri=tracking_uri(trained_project))
+    assert client.get_model_version(RF, "1").tags["archived"] == "true"
+    after = [*_history(trained_project), *entries]
+    assert current_champion(after, "rf", "test") is None
+    with pytest.raises(RegistryError, match="names no champion"):
+        load_model("rf", history=after, env="test")
+
+
+def test_an_archived_version_cannot_be_promoted(trained_project):
+    second = register_copy(trained_project, "rf")
+    history, version = [*_history(trained_project), second], second["version"]
+    history += archive("rf", version, "test")
+    assert _aliases(trained_project)[CHAMPION] == 1
+    with pytest.raises(RegistryError, match=f"bike-traffic-rf v{version} is archived"):
+        promote("rf", version, history, "test")
+    assert _aliases(trained_project)[CHAMPION] == 1
+
+
+def test_unknown_versions_and_types_are_refused(trained_project):
+    history = _history(trained_project)
+    with pytest.raises(RegistryError, match="bike-traffic-rf has no version 9"):
+        promote("rf", 9, history, "test")
+    with pytest.raises(RegistryError, match="bike-traffic-nn has no version 4"):
+        archive("nn", 4, "test")
+    with pytest.raises(UnknownModelTypeError, match="Unknown model type 'gbm'"):
+        promote("gbm", 1, history, "test")
+    assert _aliases(trained_project) == {CHALLENGER: 1, CHAMPION: 1}
