@@ -26,7 +26,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("project",),
     ("hooks", "registry", "datasets"),
     ("models",),
-    ("features", "validation", "exogenous"),
+    ("features", "validation"),
+    ("exogenous",),
     ("raw_format", "calendar"),
 )
 

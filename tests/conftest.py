@@ -54,7 +54,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
-#: Parameters of the generator's small preset, as conf/base + conf/test give them.
+def shared_file(name: str) -> Path:
+    """Path of a file of ../shared/data, or skip the test saying it is absent."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real data {path} is absent (it ships beside the repo in CI only)")
+    return path
+
+
+#: Parameters of the generator's small preset for its unit tests (profile-only counts).
 SMALL_SYNTHETIC = {
     "seed": 7,
     "start": "2024-03-11",
@@ -64,9 +72,6 @@ SMALL_SYNTHETIC = {
     "level_sigma": 0.6,
     "mean_hourly_count": 78.5,
     "dispersion": 6.0,
-    "rain_day_probability": 0.3,
-    "holiday_factor": 0.85,
-    "christmas_factor": 0.7,
     "outages_per_counter": 1.2,
     "missing_id_share": 0.035,
     "float_count_share": 0.4,
@@ -76,53 +81,57 @@ SMALL_SYNTHETIC = {
 }
 
 
-def shared_file(name: str) -> Path:
-    """Path of a file of ../shared/data, or skip the test saying it is absent."""
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"real data {path} is absent (it ships beside the repo in CI only)")
-    return path
+@pytest.fixture(scope="session")
+def small_generated() -> dict[str, pd.DataFrame]:
+    """The small preset of the generator (conf/test), run in memory: its three raw files.
+
+    A few counters over four weeks that span the 2024-03-31 clock change: ``raw_counts``
+    (the export), ``raw_weather`` (SYNOP) and ``raw_school_calendar``.
+    """
+    from bike_traffic.pipelines.synthetic_raw import create_pipeline
+    from tests.pipelines.slices import run_slice
+
+    pipeline = create_pipeline()
+    outputs = run_slice(pipeline, {}, keep=("raw_weather", "raw_school_calendar"))
+    return {name: outputs[name] for name in ("raw_counts", "raw_weather", "raw_school_calendar")}
 
 
 @pytest.fixture(scope="session")
-def small_raw() -> pd.DataFrame:
-    """A small raw export (8 counters, 4 weeks over the spring clock change)."""
-    from bike_traffic.pipelines.synthetic_raw.nodes import (
-        format_export,
-        make_calendar,
-        make_counters,
-        simulate_counts,
+def small_raw(small_generated) -> pd.DataFrame:
+    """The small raw export (the generator's conf/test preset)."""
+    return small_generated["raw_counts"]
+
+
+@pytest.fixture(scope="session")
+def small_cleaning(small_generated) -> dict:
+    """Everything data_cleaning makes of the small generated files, in memory."""
+    from bike_traffic.pipelines.data_cleaning import create_pipeline
+    from tests.pipelines.slices import run_slice
+
+    return run_slice(
+        create_pipeline(),
+        small_generated,
+        keep=("clean_counts", "feature_context", "hourly_weather", "valid_counts"),
     )
 
-    counters = make_counters(SMALL_SYNTHETIC)
-    calendar = make_calendar(SMALL_SYNTHETIC)
-    counts = simulate_counts(counters, calendar, SMALL_SYNTHETIC)
-    return format_export(counts, counters, calendar, SMALL_SYNTHETIC)
+
+@pytest.fixture(scope="session")
+def small_clean(small_cleaning) -> pd.DataFrame:
+    """The feature table of the small generated data (``clean_counts``)."""
+    return small_cleaning["clean_counts"]
 
 
 @pytest.fixture(scope="session")
-def small_clean(small_raw) -> pd.DataFrame:
-    """The small raw export through the data_cleaning nodes: the feature table."""
-    from bike_traffic.features import add_time_features
-    from bike_traffic.pipelines.data_cleaning.nodes import (
-        fill_missing_identifiers,
-        parse_fields,
-        quarantine_invalid_rows,
-        rename_columns,
-    )
-
-    renamed = rename_columns(small_raw)
-    valid, _, _ = quarantine_invalid_rows(renamed, fill_missing_identifiers(parse_fields(renamed)))
-    return add_time_features(valid)
+def small_context(small_cleaning) -> dict:
+    """The feature context of the small generated data (school holidays, restrictions,
+    climatology), as data_cleaning makes it."""
+    return small_cleaning["feature_context"]
 
 
 @pytest.fixture(scope="session")
-def small_split(small_clean) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The fixed time split of the small feature table (last 20% of hours in test)."""
-    from bike_traffic.pipelines.data_cleaning.nodes import split_train_test
-
-    train, test, _ = split_train_test(small_clean, {"test_start": None, "test_fraction": 0.2})
-    return train, test
+def small_split(small_cleaning) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fixed time split of the small feature table (conf/test's: last 20% of hours)."""
+    return small_cleaning["train_baseline"], small_cleaning["test_baseline"]
 
 
 #: The data folders of the project's catalog.

@@ -6,16 +6,49 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bike_traffic.exogenous.restrictions import PARIS_2020_2021
 from bike_traffic.features import (
     COUNTER_COLUMNS,
     FEATURE_COLUMNS,
     ROW_NUMBER,
     TARGET,
-    add_time_features,
+    WEATHER_COLUMNS,
+    add_features,
     counter_table,
+    feature_context,
+    no_observed_weather,
     request_rows,
 )
 from bike_traffic.raw_format import COUNTER, INSTALLED, TECHNICAL_ID, TIMESTAMP
+
+
+def flat_climatology(temperature: float = 12.0, rain: float = 0.1) -> pd.DataFrame:
+    """A climatology with the same weather every day and hour."""
+    days, hours = np.meshgrid(np.arange(1, 367), np.arange(24), indexing="ij")
+    return pd.DataFrame(
+        {
+            "day_of_year": days.ravel(),
+            "hour": hours.ravel(),
+            "temperature_c": temperature,
+            "rain_mm": rain,
+            "rain_last_3h_mm": 3 * rain,
+            "wind_ms": 4.0,
+        }
+    )
+
+
+#: Zone C's 2024 spring holidays, the Paris restrictions of 2020-2021, a flat climatology.
+CONTEXT = feature_context(
+    pd.DataFrame({"first_day_off": ["2024-04-20"], "first_school_day": ["2024-05-06"]}),
+    PARIS_2020_2021,
+    flat_climatology(),
+)
+
+
+def add_time_features(valid: pd.DataFrame) -> pd.DataFrame:
+    """add_features with no observed weather (the climatology serves every hour)."""
+    return add_features(valid, no_observed_weather(), CONTEXT)
+
 
 #: Everything a request row shares with the training row of the same counter and hour
 #: (not the count, unknown; not the line number; not what the counter table does not keep).
@@ -48,7 +81,7 @@ def _valid(
     )
 
 
-# ---------------------------------------------------------------- add_time_features
+# ---------------------------------------------------------------- add_features
 def test_time_features_are_those_of_the_paris_clock():
     valid = _valid(
         [
@@ -149,13 +182,21 @@ def test_counter_table_takes_the_median_position():
 
 
 # ---------------------------------------------------------------- request_rows
-def test_request_rows_are_the_training_rows_of_the_same_counter_and_hours(small_split):
+def test_request_rows_are_the_training_rows_of_the_same_counter_and_hours(
+    small_split, small_context
+):
     """The serving path builds exactly the features the models were trained on."""
     train = small_split[0]
     known = counter_table(train)
     picked = train.groupby(COUNTER, observed=True).sample(5, random_state=0)
     picked = picked.sample(frac=1, random_state=1)  # requests in no particular order
-    built = request_rows(picked[COUNTER], picked[TIMESTAMP].dt.tz_convert("UTC"), known)
+    built = request_rows(
+        picked[COUNTER],
+        picked[TIMESTAMP].dt.tz_convert("UTC"),
+        known,
+        small_context,
+        picked[list(WEATHER_COLUMNS)],  # the weather the rows were built with
+    )
     assert tuple(built.columns) == FEATURE_COLUMNS
     assert built[ROW_NUMBER].tolist() == list(range(len(picked)))  # request order kept
     assert built[TARGET].isna().all()
@@ -168,13 +209,26 @@ def test_request_rows_are_the_training_rows_of_the_same_counter_and_hours(small_
             pd.testing.assert_series_equal(built[column], expected[column], check_names=True)
 
 
+def test_without_weather_a_request_takes_the_climatology(small_split, small_context):
+    train = small_split[0]
+    row = train.iloc[[10]]
+    built = request_rows(
+        row[COUNTER], row[TIMESTAMP].dt.tz_convert("UTC"), counter_table(train), small_context
+    )
+    local = row[TIMESTAMP].iloc[0]
+    index = (local.dayofyear - 1) * 24 + local.hour
+    expected = small_context["climatology"]["temperature_c"][index]
+    assert built["temperature_c"].iloc[0] == pytest.approx(expected)
+    assert not built["weather_observed"].iloc[0]
+
+
 def test_request_rows_accept_any_instant_and_repeat_counters(small_split):
     known = counter_table(small_split[0])
     name = known[COUNTER].iloc[0]
     stamps = pd.Series(
         pd.to_datetime(["2024-10-27T00:30:00Z", "2024-10-27T01:30:00Z", "2030-01-01T12:00:00Z"])
     )
-    built = request_rows(pd.Series([name] * 3), stamps, known)
+    built = request_rows(pd.Series([name] * 3), stamps, known, CONTEXT)
     # both 02:30 of the autumn clock change, then a date far from training
     assert built["hour"].tolist() == [2, 2, 13]
     assert [t.utcoffset().total_seconds() for t in built[TIMESTAMP]] == [7200, 3600, 3600]
@@ -185,6 +239,58 @@ def test_request_rows_accept_any_instant_and_repeat_counters(small_split):
 def test_request_rows_of_nothing_is_an_empty_table(small_split):
     known = counter_table(small_split[0])
     built = request_rows(
-        pd.Series([], dtype=object), pd.Series([], dtype="datetime64[ns, UTC]"), known
+        pd.Series([], dtype=object), pd.Series([], dtype="datetime64[ns, UTC]"), known, CONTEXT
     )
     assert built.empty and tuple(built.columns) == FEATURE_COLUMNS
+
+
+# ---------------------------------------------------------------- exogenous features
+def test_calendar_restrictions_and_daylight_at_each_hour():
+    features = add_time_features(
+        _valid(
+            [
+                "2024-04-22T06:00:00Z",  # Monday 08:00, spring school holidays
+                "2024-05-10T06:00:00Z",  # Friday after Ascension: a bridge day
+                "2020-11-16T06:00:00Z",  # Monday 07:00 of the second lockdown
+                "2021-01-20T18:00:00Z",  # 19:00 under the 18h curfew
+                "2021-01-20T02:00:00Z",  # 03:00: night, curfew until 06:00
+                "2024-06-21T12:00:00Z",  # midsummer noon
+            ]
+        )
+    ).sort_values(ROW_NUMBER)
+    assert features["school_holiday"].tolist() == [True, False, False, False, False, False]
+    assert features["bridge_day"].tolist() == [False, True, False, False, False, False]
+    assert features["lockdown"].tolist() == [False, False, True, False, False, False]
+    assert features["curfew"].tolist() == [False, False, False, True, True, False]
+    assert features["daylight"].tolist() == [True, True, False, False, False, True]
+
+
+def test_observed_weather_wins_over_the_climatology_and_given_weather_over_both():
+    stamps = ["2024-06-03T08:00:00Z", "2024-06-03T09:00:00Z", "2024-06-03T10:00:00Z"]
+    observed = pd.DataFrame(
+        {
+            "timestamp_utc": pd.to_datetime(stamps[:2], utc=True),
+            "temperature_c": [21.0, 22.0],
+            "rain_mm": [0.0, 2.0],
+            "rain_last_3h_mm": [0.0, 2.0],
+            "wind_ms": [3.0, 5.0],
+        }
+    )
+    valid = _valid(stamps).assign(temperature_c=[np.nan, 30.0, np.nan])
+    features = add_features(valid, observed, CONTEXT).sort_values(ROW_NUMBER)
+    assert features["temperature_c"].tolist() == [21.0, 30.0, 12.0]  # observed, given, normal
+    assert features["rain_mm"].tolist() == [0.0, 2.0, 0.1]
+    assert features["weather_observed"].tolist() == [True, True, False]
+
+
+def test_the_feature_context_is_plain_json():
+    import json
+
+    again = json.loads(json.dumps(CONTEXT))
+    assert again == CONTEXT
+    assert len(CONTEXT["climatology"]["temperature_c"]) == 366 * 24
+    assert CONTEXT["school_holidays"] == [
+        {"first_day_off": "2024-04-20", "first_school_day": "2024-05-06"}
+    ]
+    with pytest.raises(ValueError, match="366 x 24"):
+        feature_context(pd.DataFrame(columns=["first_day_off"]), [], flat_climatology().head(5))

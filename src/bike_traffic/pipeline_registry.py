@@ -13,15 +13,17 @@ from bike_traffic.pipelines.registry.pipeline import registration
 
 #: Pipelines that make up `kedro run`. `synthetic_raw` is not among them: it only
 #: runs when no raw export is present (see the README's first command).
-DEFAULT_PIPELINES = ("data_cleaning", "rf", "nn", "affluence_classifier")
+DEFAULT_PIPELINES = ("data_cleaning", "rf", "nn", "gbm", "affluence_classifier")
 
 #: The model runs that end with a registration: pipeline -> {namespace: model type}.
 MODEL_RUNS: dict[str, dict[str, str]] = {
     "rf": {"rf": "rf"},
     "nn": {"nn": "nn"},
+    "gbm": {"gbm": "gbm"},
     "affluence_classifier": {"affluence_classifier": "affluence_classifier"},
     "retrain": {
-        f"retrain_{model_type}": model_type for model_type in ("rf", "nn", "affluence_classifier")
+        f"retrain_{model_type}": model_type
+        for model_type in ("rf", "nn", "gbm", "affluence_classifier")
     },
 }
 

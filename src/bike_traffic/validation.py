@@ -42,6 +42,8 @@ REASONS: dict[str, str] = {
         "offset"
     ),
     "date_out_of_range": "the date is outside the range the model serves",
+    "weather_not_a_number": "a weather value is not a number",
+    "weather_out_of_range": "a weather value is outside what Paris can see",
 }
 
 #: The checks of ``data_cleaning``, in order (the first failing one is the row's reason).
@@ -73,7 +75,17 @@ REQUEST_RULES: tuple[str, ...] = (
     "hour_out_of_range",
     "clock_change",
     "date_out_of_range",
+    "weather_not_a_number",
+    "weather_out_of_range",
 )
+
+#: The weather a request may give: its name, the feature it sets, the plausible range.
+REQUEST_WEATHER: dict[str, tuple[str, float, float]] = {
+    "temperature": ("temperature_c", -40.0, 50.0),
+    "rain": ("rain_mm", 0.0, 100.0),
+    "rain_last_3h": ("rain_last_3h_mm", 0.0, 200.0),
+    "wind": ("wind_ms", 0.0, 60.0),
+}
 
 
 def describe(code: str, value: object = None) -> str:
@@ -224,9 +236,15 @@ def parse_requests(
         known_counters: The counters the model was trained on.
         dates: The local dates the model serves.
 
+    Weather is optional (:data:`REQUEST_WEATHER`): ``temperature`` (°C), ``rain`` (mm in
+    the hour), ``rain_last_3h`` (mm in that hour and the two before; ``rain`` when only
+    ``rain`` is given, the previous hours being dry) and ``wind`` (m/s). What a request
+    leaves out is the training climatology of that day and hour.
+
     Returns:
-        ``counter`` and ``timestamp_utc`` per request (missing where refused), and the
-        refusal of each row as :func:`describe` words it (missing where served).
+        ``counter``, ``timestamp_utc`` and the weather features (NaN where not given)
+        per request (missing where refused), and the refusal of each row as
+        :func:`describe` words it (missing where served).
     """
     index = inputs.index
     counter = _text(inputs.get("counter"), index)
@@ -250,7 +268,24 @@ def parse_requests(
     utc = utc.where(~from_date, local.dt.tz_convert("UTC"))
     clock = clock | (from_date & local.isna())
     local_date = utc.dt.tz_convert(PARIS_TZ).dt.tz_localize(None).dt.normalize()
-
+    weather_text = {name: _text(inputs.get(name), index) for name in REQUEST_WEATHER}
+    weather = {
+        name: pd.to_numeric(text, errors="coerce").astype("float64")
+        for name, text in weather_text.items()
+    }
+    rain_only = weather["rain_last_3h"].isna() & weather_text["rain_last_3h"].isna()
+    weather["rain_last_3h"] = weather["rain_last_3h"].where(~rain_only, weather["rain"])
+    not_a_number = pd.Series(False, index=index)
+    out_of_range = pd.Series(False, index=index)
+    bad_weather = pd.Series(pd.NA, index=index, dtype="string")  # the first bad value
+    for name, (_, low, high) in REQUEST_WEATHER.items():
+        text, value = weather_text[name], weather[name]
+        wrong = text.notna() & (value.isna() | ~np.isfinite(value.fillna(0)))
+        outside = value.notna() & ~value.between(low, high) & ~wrong
+        first = (wrong | outside) & bad_weather.isna()
+        bad_weather[first] = name + "=" + text[first]
+        not_a_number |= wrong
+        out_of_range |= outside
     checks = {
         "missing_counter_name": counter.isna(),
         "unknown_counter": counter.notna() & ~counter.isin(list(known_counters)),
@@ -260,6 +295,8 @@ def parse_requests(
         "hour_out_of_range": use_date & ~good_hour,
         "clock_change": clock,
         "date_out_of_range": utc.notna() & ~local_date.between(dates.first, dates.last),
+        "weather_not_a_number": not_a_number,
+        "weather_out_of_range": out_of_range,
     }
     code = first_failure(checks, REQUEST_RULES)
     shown = {
@@ -271,6 +308,8 @@ def parse_requests(
         "hour_out_of_range": hour_text,
         "clock_change": stamp_text.where(has_stamp, date_text + " " + hour_text),
         "date_out_of_range": local_date.dt.date.astype("string"),
+        "weather_not_a_number": bad_weather,
+        "weather_out_of_range": bad_weather,
     }
     error = pd.Series(None, index=index, dtype=object)
     for reason in REQUEST_RULES:
@@ -288,6 +327,14 @@ def parse_requests(
                 error[rows] = [describe(reason, v) for v in values[rows]]
     served = code.isna()
     requests = pd.DataFrame(
-        {"counter": counter.where(served), "timestamp_utc": utc.where(served)}, index=index
+        {
+            "counter": counter.where(served),
+            "timestamp_utc": utc.where(served),
+            **{
+                feature: weather[name].where(served)
+                for name, (feature, _, _) in REQUEST_WEATHER.items()
+            },
+        },
+        index=index,
     )
     return requests, error

@@ -56,11 +56,11 @@ def tracking(tracking_store: str, tmp_path: Path) -> Iterator[tuple[MlflowClient
 
 
 @pytest.fixture(scope="module")
-def rf_bundle(small_split) -> dict:
+def rf_bundle(small_split, small_context) -> dict:
     """A small fitted rf predictor, as the rf pipeline's package_model node hands it over."""
     train, test = small_split
     estimator = rf.fit(train, RF_FEATURES, SMALL_FOREST)
-    _, bundle, card = package_predictor("rf", estimator, {}, train, test, DATES)
+    _, bundle, card = package_predictor("rf", estimator, {}, train, test, small_context, DATES)
     assert card == {"model_type": "rf"}
     return bundle
 

@@ -225,3 +225,60 @@ def test_real_school_calendar_loads_with_pandas_csv_dataset():
 
     assert len(calendar) == 2081
     assert "Élèves" in set(calendar["population"])
+
+
+@pytest.mark.parametrize("name", ["synop.202101.csv", "synop.202101.csv.gz"])
+def test_save_writes_meteo_frances_legacy_format_and_loads_back(tmp_path, name):
+    original = SynopDataset(filepath=str(write_legacy(tmp_path / "original.csv"))).load()
+    target = SynopDataset(filepath=str(tmp_path / name))
+    target.save(original)
+
+    raw = (tmp_path / name).read_bytes()
+    text = (gzip.decompress(raw) if name.endswith(".gz") else raw).decode("utf-8")
+    lines = text.splitlines()
+    assert lines[0] == ";".join(LEGACY_COLUMNS) + ";"
+    assert lines[1].startswith("07149;20210101030000;mq;") and lines[1].endswith(";mq;")
+    assert all(len(line.split(";")) == len(LEGACY_COLUMNS) + 1 for line in lines)
+    pd.testing.assert_frame_equal(target.load(), original)
+
+
+def test_save_writes_nan_and_none_as_mq(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "numer_sta": ["07149", "07149"],
+            "date": ["20210101000000", "20210101030000"],
+            "t": [272.75, None],
+            "rr3": [float("nan"), 0.4],
+        }
+    )
+    dataset = SynopDataset(filepath=str(tmp_path / "synop.csv"))
+    dataset.save(frame)
+
+    assert (tmp_path / "synop.csv").read_text("utf-8").splitlines()[1:] == [
+        "07149;20210101000000;272.75;mq;",
+        "07149;20210101030000;mq;0.4;",
+    ]
+    assert dataset.load()["t"].tolist() == ["272.75", ""]
+
+
+def test_save_refuses_a_frame_that_is_not_synop_and_unknown_arguments(tmp_path):
+    with pytest.raises(DatasetError, match=r"synop\.csv.*numer_sta or geo_id_wmo"):
+        SynopDataset(filepath=str(tmp_path / "synop.csv")).save(pd.DataFrame({"t": ["1"]}))
+    frame = pd.DataFrame({"numer_sta": ["07149"], "date": ["20210101000000"], "t": ["272.75"]})
+    dataset = SynopDataset(filepath=str(tmp_path / "synop.csv"), save_args={"quoting": 1})
+    with pytest.raises(DatasetError, match=r"unknown save argument.*quoting"):
+        dataset.save(frame)
+
+
+def test_save_without_trailing_separator_or_mq(tmp_path):
+    frame = pd.DataFrame(
+        {"geo_id_wmo": ["07149"], "validity_time": ["2021-01-01T00:00:00Z"], "t": [""]}
+    )
+    path = tmp_path / "synop_2021.csv"
+    SynopDataset(filepath=str(path), save_args={"na_rep": "", "trailing_separator": False}).save(
+        frame
+    )
+    assert path.read_text("utf-8").splitlines() == [
+        "geo_id_wmo;validity_time;t",
+        "07149;2021-01-01T00:00:00Z;",
+    ]

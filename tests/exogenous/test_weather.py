@@ -345,9 +345,17 @@ def test_climatology_covers_every_day_and_hour_smoothed_circularly():
     assert cell.loc[(366, 12), "wind_ms"] == pytest.approx(3.0)
 
 
-def test_climatology_refuses_less_than_a_year():
-    with pytest.raises(ValueError, match=r"temperature_c.*full year"):
-        climatology(year_of_weather(days=60))
+def test_with_less_than_a_year_the_days_without_weather_take_the_nearest_days(caplog):
+    normals = climatology(year_of_weather(days=60))  # 1 January to 1 March
+    by_day = normals.groupby("day_of_year")["temperature_c"].mean()
+    assert by_day.notna().all() and len(by_day) == 366
+    # mid-January: its own weeks; April: the nearest day that has weather (early March)
+    assert by_day[15] == pytest.approx(15, abs=0.5)
+    assert by_day[100] == pytest.approx(by_day[67], abs=0.1)
+    assert by_day[350] == pytest.approx(by_day[1], abs=8)  # December: nearest is January
+    assert "nearest day" in caplog.text
+    with pytest.raises(ValueError, match="no temperature_c value at all"):
+        climatology(year_of_weather(days=2).assign(temperature_c=np.nan))
 
 
 def test_weather_at_serves_observations_then_the_climatology():

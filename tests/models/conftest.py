@@ -54,7 +54,10 @@ DATES = {"first_date": "2015-01-01", "last_date": "2035-12-31"}
 def package(
     model_type: str, estimator: Any, extras: dict[str, Any], split: tuple[pd.DataFrame, ...]
 ) -> Predictor:
-    """The predictor of a fitted estimator, as the pipelines' ``package_model`` builds it."""
+    """The predictor of a fitted estimator, as the pipelines' ``package_model`` builds it.
+
+    ``split`` is ``(train, test, feature_context)``.
+    """
     predictor, _, _ = package_predictor(model_type, estimator, extras, *split, DATES)
     return predictor
 
@@ -65,8 +68,8 @@ def rf_estimator(small_split):
 
 
 @pytest.fixture(scope="session")
-def rf_predictor(rf_estimator, small_split) -> Predictor:
-    return package("rf", rf_estimator, {}, small_split)
+def rf_predictor(rf_estimator, small_split, small_context) -> Predictor:
+    return package("rf", rf_estimator, {}, (*small_split, small_context))
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +83,14 @@ def classifier_estimator(small_split, thresholds):
 
 
 @pytest.fixture(scope="session")
-def classifier_predictor(classifier_estimator, thresholds, small_split) -> Predictor:
+def classifier_predictor(
+    classifier_estimator, thresholds, small_split, small_context
+) -> Predictor:
     return package(
-        "affluence_classifier", classifier_estimator, {"thresholds": thresholds}, small_split
+        "affluence_classifier",
+        classifier_estimator,
+        {"thresholds": thresholds},
+        (*small_split, small_context),
     )
 
 
@@ -98,5 +106,7 @@ def nn_fitted(small_split, nn_preprocessor):
 
 
 @pytest.fixture(scope="session")
-def nn_predictor(nn_fitted, nn_preprocessor, small_split) -> Predictor:
-    return package("nn", nn_fitted[0], {"preprocessor": nn_preprocessor}, small_split)
+def nn_predictor(nn_fitted, nn_preprocessor, small_split, small_context) -> Predictor:
+    return package(
+        "nn", nn_fitted[0], {"preprocessor": nn_preprocessor}, (*small_split, small_context)
+    )

@@ -134,12 +134,12 @@ def test_evaluate_regressor_scores_the_test_set_beside_the_baseline(
     assert len(predictions) == len(test) and (predictions["predicted"] >= 0).all()
 
 
-def test_rows_of_unseen_counters_are_refused_and_left_out_of_the_scores(small_split):
+def test_rows_of_unseen_counters_are_refused_and_left_out_of_the_scores(small_split, small_context):
     train, test = small_split
     left_out = sorted(train["nom_du_compteur"].unique())[0]
     partial_train = train[train["nom_du_compteur"] != left_out]
     predictor = package(
-        "rf", rf.fit(partial_train, RF_FEATURES, RF_MODEL), {}, (partial_train, test)
+        "rf", rf.fit(partial_train, RF_FEATURES, RF_MODEL), {}, (partial_train, test, small_context)
     )
     metrics, predictions = evaluate_regressor(predictor, partial_train, test)
     unseen = int((test["nom_du_compteur"] == left_out).sum())

@@ -150,12 +150,15 @@ def test_records_are_requests_too(rf_predictor, counter):
     assert answer["error"].tolist() == [None] and answer["prediction"].iloc[0] >= 0
 
 
-def test_dates_outside_the_served_range_are_refused(rf_estimator, small_split, counter):
+def test_dates_outside_the_served_range_are_refused(
+    rf_estimator, small_split, small_context, counter
+):
     narrow, _, _ = package_predictor(
         "rf",
         rf_estimator,
         {},
         *small_split,
+        small_context,
         {"first_date": "2024-04-01", "last_date": "2024-04-30"},
     )
     answer = narrow.predict(
@@ -185,9 +188,13 @@ def test_the_classifier_answers_a_label_and_its_probability(
 
 
 # ---------------------------------------------------------------- packaging
-def test_package_predictor_gives_the_predictor_its_bundle_and_card(rf_estimator, small_split):
+def test_package_predictor_gives_the_predictor_its_bundle_and_card(
+    rf_estimator, small_split, small_context
+):
     train, test = small_split
-    predictor, bundle, card = package_predictor("rf", rf_estimator, {}, train, test, DATES)
+    predictor, bundle, card = package_predictor(
+        "rf", rf_estimator, {}, train, test, small_context, DATES
+    )
     assert card == {"model_type": "rf"}
     assert bundle["predictor"] is predictor and predictor.estimator is rf_estimator
     assert predictor.known_counters == sorted(train[COUNTER].unique())
@@ -206,12 +213,16 @@ def test_package_predictor_gives_the_predictor_its_bundle_and_card(rf_estimator,
 def test_requests_from_rows_keep_the_index(small_split):
     rows = small_split[1].iloc[[5, 2, 9]]
     requests = requests_from_rows(rows)
-    assert requests.index.equals(rows.index) and list(requests.columns) == ["counter", "timestamp"]
+    assert requests.index.equals(rows.index)
+    assert list(requests.columns) == [
+        "counter", "timestamp", "temperature", "rain", "rain_last_3h", "wind"
+    ]  # fmt: skip
+    assert requests["temperature"].tolist() == rows["temperature_c"].tolist()
 
 
-def test_an_unknown_model_type_is_refused(rf_estimator, small_split):
-    with pytest.raises(UnknownModelTypeError, match="gbm"):
-        package_predictor("gbm", rf_estimator, {}, *small_split, DATES)
+def test_an_unknown_model_type_is_refused(rf_estimator, small_split, small_context):
+    with pytest.raises(UnknownModelTypeError, match="xgboost"):
+        package_predictor("xgboost", rf_estimator, {}, *small_split, small_context, DATES)
 
 
 def test_signature_lists_the_raw_inputs_and_the_outputs(rf_predictor, classifier_predictor):
@@ -250,7 +261,12 @@ def test_a_stored_estimator_with_an_untrusted_type_is_not_loaded(rf_predictor, t
 
 def test_an_estimator_with_an_untrusted_type_is_not_saved(rf_predictor, tmp_path):
     odd = Predictor(
-        "rf", functools.partial(print, 1), {}, rf_predictor.counters, rf_predictor.dates
+        "rf",
+        functools.partial(print, 1),
+        {},
+        rf_predictor.counters,
+        rf_predictor.context,
+        rf_predictor.dates,
     )
     with pytest.raises(persistence.UntrustedModelError, match="allow-list"):
         odd.save(tmp_path / "odd")

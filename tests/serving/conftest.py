@@ -20,22 +20,28 @@ DATES = {"first_date": "2015-01-01", "last_date": "2035-12-31"}
 
 
 @pytest.fixture(scope="session")
-def rf(small_split) -> LoadedModel:
+def rf(small_split, small_context) -> LoadedModel:
     """A small forest as the app loads one (version 1, from the registry)."""
     train, test = small_split
     estimator = rf_family.fit(train, FEATURES, SMALL)
-    predictor, _, _ = package_predictor("rf", estimator, {}, train, test, DATES)
+    predictor, _, _ = package_predictor("rf", estimator, {}, train, test, small_context, DATES)
     return LoadedModel(model_spec("rf"), predictor, 1, "registry", "models:/m-1")
 
 
 @pytest.fixture(scope="session")
-def classifier(small_split) -> LoadedModel:
+def classifier(small_split, small_context) -> LoadedModel:
     """A small affluence classifier (version 2, from summary.json)."""
     train, test = small_split
     thresholds = classifier_family.fit_thresholds(train, {"statistic": "mean"})
     estimator = classifier_family.fit(train, thresholds, FEATURES, SMALL)
     predictor, _, _ = package_predictor(
-        "affluence_classifier", estimator, {"thresholds": thresholds}, train, test, DATES
+        "affluence_classifier",
+        estimator,
+        {"thresholds": thresholds},
+        train,
+        test,
+        small_context,
+        DATES,
     )
     return LoadedModel(
         model_spec("affluence_classifier"), predictor, 2, "summary.json", "gs://b/m-2"

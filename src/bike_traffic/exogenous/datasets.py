@@ -24,6 +24,10 @@ and the SYNOP file::
     synop_orly:
       type: bike_traffic.exogenous.datasets.SynopDataset
       filepath: ${globals:data_root}/01_raw/synop_2021.csv.gz
+
+:class:`SynopDataset` also saves, in Météo-France's legacy monthly-archive format (``;``,
+``mq`` for a missing value, a ``;`` ending each line), so that a frame it loaded, or one
+written as text with ``""`` for missing values, goes back to the same file.
 """
 
 from __future__ import annotations
@@ -58,7 +62,12 @@ class SynopDataset(CSVDataset):
         "keep_default_na": False,
         "encoding": "utf-8",
     }
-    DEFAULT_SAVE_ARGS: dict[str, Any] = {"sep": ";", "index": False}
+    DEFAULT_SAVE_ARGS: dict[str, Any] = {
+        "sep": ";",
+        "na_rep": MISSING_CODE,
+        "trailing_separator": True,
+        "encoding": "utf-8",
+    }
 
     def _where(self) -> str:
         path = str(self._filepath)
@@ -103,6 +112,47 @@ class SynopDataset(CSVDataset):
         except pd.errors.ParserError as exc:
             raise DatasetError(f"SYNOP file '{where}' is not a valid {sep!r} CSV: {exc}") from exc
         return check_synop_columns(_drop_trailing_columns(data).replace(MISSING_CODE, ""), where)
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Write the reports in Météo-France's legacy monthly-archive format.
+
+        Every value is written as it is (text, or numbers as pandas writes them); missing
+        values (``""``, NaN, None) become ``na_rep`` (``mq``); with ``trailing_separator``
+        (the default) every line, the header included, ends with ``sep``, as in the
+        archives. Compression follows the file name (``.csv.gz`` is gzipped) unless
+        ``save_args`` gives ``compression``. Save arguments: ``sep``, ``na_rep``,
+        ``trailing_separator``, ``encoding``, ``compression``.
+
+        Args:
+            data: The reports, one row each, with a station, a time and a ``t`` column.
+
+        Raises:
+            DatasetError: Naming the file, when ``data`` lacks a required column or has no
+                rows, or when a save argument is unknown.
+        """
+        where = self._where()
+        check_synop_columns(data, where)
+        args = dict(self._save_args)
+        sep = str(args.pop("sep", ";"))
+        na_rep = str(args.pop("na_rep", MISSING_CODE))
+        trailing = bool(args.pop("trailing_separator", True))
+        encoding = str(args.pop("encoding", "utf-8"))
+        compression = args.pop("compression", "infer")
+        args.pop("index", None)
+        if args:
+            raise DatasetError(f"SYNOP file '{where}': unknown save argument(s) {sorted(args)}.")
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        if compression == "infer":
+            compression = infer_compression(save_path)
+        text = data.astype(object).where(data.notna(), "").astype(str)
+        text = text.mask(text.apply(lambda column: column.str.strip()).eq(""), na_rep)
+        end = sep if trailing else ""
+        lines = [sep.join(str(c) for c in data.columns) + end]
+        lines.extend(sep.join(row) + end for row in text.to_numpy(dtype=str).tolist())
+        payload = ("\n".join(lines) + "\n").encode(encoding)
+        with self._fs.open(save_path, mode="wb", compression=compression) as handle:
+            handle.write(payload)
+        self._invalidate_cache()
 
 
 def _drop_trailing_columns(data: pd.DataFrame) -> pd.DataFrame:

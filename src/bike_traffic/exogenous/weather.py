@@ -32,6 +32,13 @@ logger = logging.getLogger(__name__)
 STATION_COLUMNS = ("numer_sta", "geo_id_wmo")
 #: Time columns of the legacy and the yearly layout.
 TIME_COLUMNS = ("date", "validity_time")
+#: The 59 columns of Météo-France's legacy monthly archives ``synop.YYYYMM.csv.gz``, in order.
+LEGACY_COLUMNS: tuple[str, ...] = tuple(
+    "numer_sta date pmer tend cod_tend dd ff t td u vv ww w1 w2 n nbas hbas cl cm ch pres "
+    "niv_bar geop tend24 tn12 tn24 tx12 tx24 tminsol sw tw raf10 rafper per etat_sol ht_neige "
+    "ssfrai perssfrai rr1 rr3 rr6 rr12 rr24 phenspe1 phenspe2 phenspe3 phenspe4 nnuage1 ctype1 "
+    "hnuage1 nnuage2 ctype2 hnuage2 nnuage3 ctype3 hnuage3 nnuage4 ctype4 hnuage4".split()
+)
 
 TIDY_COLUMNS = (
     "timestamp_utc",
@@ -479,15 +486,16 @@ def climatology(hourly: pd.DataFrame) -> pd.DataFrame:
         366 × 24 rows: ``day_of_year``, ``hour``, ``temperature_c``, ``rain_mm``,
         ``rain_last_3h_mm``, ``wind_ms``.
 
+    With less than a year of weather, a day of year with no value within its window takes
+    the nearest day's (circularly), with a warning.
+
     Raises:
-        ValueError: When a column is missing, there are no rows, or the data leave a cell
-            without a value (less than a year, or a hole wider than the window).
+        ValueError: When a column is missing, there are no rows, or a column has no value.
     """
     hourly = _check_tidy(hourly, ("timestamp_utc", *CLIMATOLOGY_VALUES))
     local = pd.DatetimeIndex(hourly["timestamp_utc"]).tz_convert(PARIS_TZ)
     day = local.dayofyear.to_numpy() - 1
     hour = local.hour.to_numpy()
-    width = 2 * CLIMATOLOGY_HALF_WINDOW_DAYS + 1
     result: dict[str, np.ndarray] = {}
     for column in CLIMATOLOGY_VALUES:
         values = hourly[column].to_numpy(dtype=float)
@@ -499,14 +507,29 @@ def climatology(hourly: pd.DataFrame) -> pd.DataFrame:
         offsets = range(-CLIMATOLOGY_HALF_WINDOW_DAYS, CLIMATOLOGY_HALF_WINDOW_DAYS + 1)
         window_sums = sum(np.roll(sums, shift, axis=0) for shift in offsets)
         window_counts = sum(np.roll(counts, shift, axis=0) for shift in offsets)
-        if (window_counts == 0).any():
-            empty_days = sorted(set(np.nonzero(window_counts == 0)[0] + 1))
-            raise ValueError(
-                f"climatology: no {column} within ±{CLIMATOLOGY_HALF_WINDOW_DAYS} days "
-                f"({width}-day window) of day(s) of year {empty_days[:5]}... "
-                f"({len(empty_days)} days): give at least one full year of weather."
+        means = np.where(window_counts > 0, window_sums / np.maximum(window_counts, 1), np.nan)
+        empty = np.isnan(means)
+        if empty.all():
+            raise ValueError(f"climatology: no {column} value at all")
+        if empty.any():
+            # Less than a year of weather: a (day, hour) with nothing within the window takes
+            # the nearest day that has that hour (circularly).
+            logger.warning(
+                "climatology: %d days of year lack some %s within ±%d days; they take the "
+                "nearest day's values (give a full year of weather for a real climatology).",
+                int(empty.any(axis=1).sum()),
+                column,
+                CLIMATOLOGY_HALF_WINDOW_DAYS,
             )
-        result[column] = (window_sums / window_counts).ravel()
+            for h in np.flatnonzero(empty.any(axis=0)):
+                known_days = np.flatnonzero(~empty[:, h])
+                if not len(known_days):
+                    raise ValueError(f"climatology: no {column} value at {h}:00")
+                missing = np.flatnonzero(empty[:, h])
+                distance = np.abs(known_days[None, :] - missing[:, None])
+                distance = np.minimum(distance, 366 - distance)
+                means[missing, h] = means[known_days[distance.argmin(axis=1)], h]
+        result[column] = means.ravel()
     days, hours = np.meshgrid(np.arange(1, 367), np.arange(24), indexing="ij")
     return pd.DataFrame({"day_of_year": days.ravel(), "hour": hours.ravel(), **result})
 

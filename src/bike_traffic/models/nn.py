@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bike_traffic.features import TARGET
+from bike_traffic.models import target as target_transform
 from bike_traffic.raw_format import TIMESTAMP
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ OOV_INDEX = 0
 DIRECT_CALL_ROWS = 2048
 
 
-def fit_preprocessor(train: pd.DataFrame, features: dict[str, Any]) -> dict[str, Any]:
+def fit_preprocessor(
+    train: pd.DataFrame, features: dict[str, Any], target: str = "none"
+) -> dict[str, Any]:
     """Learn the counter vocabulary and the scaling of numeric features and target.
 
     Args:
@@ -38,7 +41,9 @@ def fit_preprocessor(train: pd.DataFrame, features: dict[str, Any]) -> dict[str,
         features: ``params:nn.features`` (``counter``: column name, ``numeric``: columns).
 
     Returns:
-        ``{"counter_column", "vocabulary", "numeric", "mean", "scale", "target_scale"}``.
+        ``{"counter_column", "vocabulary", "numeric", "mean", "scale", "target",
+        "target_scale"}`` (``target``: ``params:nn.target``, ``none`` or ``log1p``; the
+        network learns the transformed count divided by ``target_scale``).
     """
     numeric = list(features["numeric"])
     values = train[numeric].astype("float64")
@@ -49,7 +54,10 @@ def fit_preprocessor(train: pd.DataFrame, features: dict[str, Any]) -> dict[str,
         "numeric": numeric,
         "mean": values.mean().round(10).tolist(),
         "scale": scale.round(10).tolist(),
-        "target_scale": float(max(train[TARGET].mean(), 1e-6)),
+        "target": target_transform.check(target),
+        "target_scale": float(
+            max(target_transform.forward(train[TARGET].to_numpy(), target).mean(), 1e-6)
+        ),
     }
 
 
@@ -135,6 +143,7 @@ def fit(
     n_val = max(int(len(ordered) * float(params["validation_fraction"])), 1)
     fit_rows, val_rows = ordered.iloc[:-n_val], ordered.iloc[-n_val:]
     scale = preprocessor["target_scale"]
+    kind = preprocessor.get("target", "none")
     if initial_model is None:
         model = build_model(len(preprocessor["vocabulary"]), len(preprocessor["numeric"]), params)
     else:
@@ -145,10 +154,10 @@ def fit(
         )
     history = model.fit(
         transform(preprocessor, fit_rows),
-        fit_rows[TARGET].to_numpy(dtype="float32") / scale,
+        (target_transform.forward(fit_rows[TARGET], kind) / scale).astype("float32"),
         validation_data=(
             transform(preprocessor, val_rows),
-            val_rows[TARGET].to_numpy(dtype="float32") / scale,
+            (target_transform.forward(val_rows[TARGET], kind) / scale).astype("float32"),
         ),
         epochs=int(params["epochs"]),
         batch_size=int(params["batch_size"]),
@@ -191,4 +200,5 @@ def predict(model: Any, extras: dict[str, Any], frame: pd.DataFrame) -> np.ndarr
         out = np.asarray(model(inputs, training=False)).ravel()
     else:
         out = model.predict(inputs, batch_size=8192, verbose=0).ravel()
-    return np.clip(out.astype("float64") * preprocessor["target_scale"], 0, None)
+    scaled = out.astype("float64") * preprocessor["target_scale"]
+    return target_transform.inverse(scaled, preprocessor.get("target", "none"))

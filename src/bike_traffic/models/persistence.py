@@ -14,10 +14,14 @@ from typing import Any
 
 #: The types beyond skops' defaults that the project's scikit-learn estimators contain.
 #: Fixed here, in code; an estimator with any other type is refused on save and on load.
+#: (HistGradientBoosting with categorical features keeps ``functools.partial(check_array,
+#: ...)``: a partial can only wrap a function that is itself on this list.)
 TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
     "numpy.dtype",
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
 )
 
 

@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bike_traffic.features import COUNTER_COLUMNS, counter_table, request_rows
+from bike_traffic.features import COUNTER_COLUMNS, WEATHER_COLUMNS, counter_table, request_rows
 from bike_traffic.models import persistence
 from bike_traffic.models.spec import ModelSpec, model_spec
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
-from bike_traffic.validation import DateRange, parse_requests
+from bike_traffic.validation import REQUEST_WEATHER, DateRange, parse_requests
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,15 @@ INPUTS: tuple[tuple[str, str, bool, str], ...] = (
     ("timestamp", "string", False, "ISO 8601 with UTC offset; without one, Paris local time"),
     ("date", "string", False, "local date YYYY-MM-DD, with hour, when timestamp is not given"),
     ("hour", "any", False, "local hour 0-23, with date"),
+    ("temperature", "any", False, "°C; default: the training climatology of that day and hour"),
+    ("rain", "any", False, "mm in the hour; default: the climatology"),
+    (
+        "rain_last_3h",
+        "any",
+        False,
+        "mm in the hour and the two before; default: rain, else the climatology",
+    ),
+    ("wind", "any", False, "m/s; default: the climatology"),
 )
 
 
@@ -83,16 +92,27 @@ def family_module(spec: ModelSpec) -> ModuleType:
 
 
 def requests_from_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Requests for the rows of a feature table: their counter and their (tz-aware) time.
+    """Requests for the rows of a feature table: their counter, (tz-aware) time and weather.
+
+    The weather the rows were built with is given with the request, so that the
+    predictor rebuilds exactly the features the rows have (observed weather, not the
+    climatology).
 
     Args:
-        frame: Rows with ``nom_du_compteur`` and ``date_et_heure_de_comptage``.
+        frame: Rows with ``nom_du_compteur``, ``date_et_heure_de_comptage`` and the
+            weather columns.
 
     Returns:
-        ``counter`` and ``timestamp`` columns, one request per row, same index.
+        ``counter``, ``timestamp`` and the weather inputs, one request per row, same index.
     """
+    weather = {
+        name: frame[feature]
+        for name, (feature, _, _) in REQUEST_WEATHER.items()
+        if feature in frame.columns
+    }
     return pd.DataFrame(
-        {"counter": frame[COUNTER].astype(str), "timestamp": frame[TIMESTAMP]}, index=frame.index
+        {"counter": frame[COUNTER].astype(str), "timestamp": frame[TIMESTAMP], **weather},
+        index=frame.index,
     )
 
 
@@ -105,6 +125,8 @@ class Predictor:
         extras: JSON-able state beside it (the nn's preprocessing, the classifier's
             thresholds).
         counters: The training counters: name, identifiers, site, coordinates.
+        context: The feature context (:func:`bike_traffic.features.feature_context`):
+            school holidays, restrictions, weather climatology.
         dates: The local dates it serves.
         trained: What it was trained on (rows, period), for people.
     """
@@ -115,6 +137,7 @@ class Predictor:
         estimator: Any,
         extras: dict[str, Any],
         counters: pd.DataFrame,
+        context: dict[str, Any],
         dates: DateRange,
         trained: dict[str, Any] | None = None,
     ) -> None:
@@ -123,6 +146,7 @@ class Predictor:
         self.estimator = estimator
         self.extras = extras
         self.counters = counters[list(COUNTER_COLUMNS)].reset_index(drop=True)
+        self.context = context
         self.dates = dates
         self.trained = trained or {}
         self._known = set(self.counters[COUNTER].astype(str))
@@ -150,6 +174,8 @@ class Predictor:
                 requests.loc[served, "counter"],
                 requests.loc[served, "timestamp_utc"],
                 self.counters,
+                self.context,
+                requests.loc[served, list(WEATHER_COLUMNS)],
             )
             values[served] = family_module(self.spec).predict(self.estimator, self.extras, rows)
         return Answers(values, error, requests["timestamp_utc"])
@@ -244,6 +270,7 @@ class Predictor:
             "estimator_file": estimator_file,
             "extras": self.extras,
             "counters": json.loads(self.counters.to_json(orient="records")),
+            "context": self.context,
             "dates": self.dates.to_params(),
             "trained": self.trained,
         }
@@ -277,6 +304,7 @@ class Predictor:
             estimator,
             description["extras"],
             pd.DataFrame.from_records(description["counters"], columns=list(COUNTER_COLUMNS)),
+            description["context"],
             DateRange.from_params(description["dates"]),
             description.get("trained"),
         )
@@ -288,6 +316,7 @@ def package_predictor(
     extras: dict[str, Any],
     train: pd.DataFrame,
     test: pd.DataFrame,
+    context: dict[str, Any],
     dates: dict[str, str],
 ) -> tuple[Predictor, dict[str, Any], dict[str, str]]:
     """Assemble a fitted model into its predictor, ready to judge and to log.
@@ -298,6 +327,7 @@ def package_predictor(
         extras: JSON-able state beside it (preprocessing, thresholds).
         train: The rows it was trained on (its counters, its period).
         test: Test rows (the input example is their first ones).
+        context: The feature context the rows were built with (``feature_context``).
         dates: ``params:predictor`` (``first_date``, ``last_date``): the dates it serves.
 
     Returns:
@@ -309,6 +339,7 @@ def package_predictor(
         estimator,
         extras,
         counter_table(train),
+        context,
         DateRange.from_params(dates),
         trained={
             "rows": len(train),

@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from bike_traffic.features import TARGET
+from bike_traffic.models import target as target_transform
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +61,20 @@ def build_preprocessor(features: dict[str, list[str]]) -> ColumnTransformer:
     )
 
 
-def fit(train: pd.DataFrame, features: dict[str, list[str]], model: dict[str, Any]) -> Pipeline:
+def fit(
+    train: pd.DataFrame,
+    features: dict[str, list[str]],
+    model: dict[str, Any],
+    target: str = "none",
+) -> Pipeline:
     """Fit preprocessing and forest on the train rows.
 
     Args:
         train: Train rows (the feature table).
         features: ``params:rf.features``.
         model: ``params:rf.model``, keyword arguments of ``RandomForestRegressor``.
+        target: ``params:rf.target``: ``none`` (counts) or ``log1p``
+            (:mod:`bike_traffic.models.target`).
 
     Returns:
         The fitted scikit-learn ``Pipeline``.
@@ -75,7 +83,7 @@ def fit(train: pd.DataFrame, features: dict[str, list[str]], model: dict[str, An
         [("preprocess", build_preprocessor(features)), ("forest", RandomForestRegressor(**model))]
     )
     columns = feature_columns(features)
-    pipeline.fit(train[columns], train[TARGET].to_numpy())
+    pipeline.fit(train[columns], target_transform.forward(train[TARGET].to_numpy(), target))
     logger.info("Fitted RandomForestRegressor on %d rows, %d features", len(train), len(columns))
     return pipeline
 
@@ -85,14 +93,15 @@ def predict(estimator: Pipeline, extras: dict[str, Any], frame: pd.DataFrame) ->
 
     Args:
         estimator: Output of :func:`fit`.
-        extras: Unused (the forest needs nothing beside it).
+        extras: ``{"target": ...}``: what it was fitted on (``none`` when absent).
         frame: Rows of the feature table.
 
     Returns:
         One predicted count per row.
     """
     columns = list(estimator.feature_names_in_)
-    return np.clip(estimator.predict(frame[columns]), 0, None)
+    output = estimator.predict(frame[columns])
+    return target_transform.inverse(output, extras.get("target", "none"))
 
 
 def feature_importances(estimator: Pipeline) -> pd.Series:

@@ -44,6 +44,9 @@ MODEL_SPECS: dict[str, ModelSpec] = {
         ModelSpec("rf", "bike-traffic-rf", "rf", "rf_model", "regressor", "Random Forest", "rf"),
         ModelSpec("nn", "bike-traffic-nn", "nn", "nn_model", "regressor", "Neural Net", "nn"),
         ModelSpec(
+            "gbm", "bike-traffic-gbm", "gbm", "gbm_model", "regressor", "Gradient Boosting", "gbm"
+        ),
+        ModelSpec(
             "affluence_classifier",
             "bike-traffic-affluence",
             "rf_class",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from bike_traffic.features import FEATURE_COLUMNS, add_time_features
 from bike_traffic.pipelines.data_cleaning.nodes import (
     fill_missing_identifiers,
     parse_fields,
@@ -146,24 +144,6 @@ def test_quarantine_respects_a_custom_bounding_box():
     renamed, filled = clean(raw({}))
     _, quarantine, _ = quarantine_invalid_rows(renamed, filled, {"lat_max": 48.8})
     assert quarantine["reason"].tolist() == ["coordinates_outside_paris"]
-
-
-def test_add_time_features_local_time_holidays_and_cycles():
-    frame = raw(
-        {"Date et heure de comptage": "2024-07-14T08:00:00+02:00"},  # Sunday, Bastille Day
-        {"Date et heure de comptage": "2024-07-15T06:00:00+00:00"},  # Monday 08:00 local
-    )
-    renamed, filled = clean(frame)
-    valid, _, _ = quarantine_invalid_rows(renamed, filled)
-    features = add_time_features(valid)
-    assert tuple(features.columns) == FEATURE_COLUMNS
-    assert features["hour"].tolist() == [8, 8]
-    assert features["day_of_week"].tolist() == [6, 0]
-    assert features["is_weekend"].tolist() == [True, False]
-    assert features["is_holiday"].tolist() == [True, False]
-    assert np.allclose(features["hour_sin"] ** 2 + features["hour_cos"] ** 2, 1)
-    assert "url_sites" not in features.columns
-    assert str(features["date_et_heure_de_comptage"].dt.tz) == "Europe/Paris"
 
 
 def _features(hours: int) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import pytest
 
 from bike_traffic.calendar import PARIS_TZ
 from bike_traffic.pipelines.synthetic_raw.nodes import (
+    expected_counts,
     format_export,
     make_calendar,
     make_counters,
@@ -17,23 +18,27 @@ from bike_traffic.pipelines.synthetic_raw.nodes import (
 )
 from bike_traffic.raw_format import PARIS_BBOX, RAW_COLUMNS
 from tests.conftest import SMALL_SYNTHETIC
-
-YEAR = {**SMALL_SYNTHETIC, "start": "2024-04-01", "days": 365, "n_sites": 3, "seed": 11}
+from tests.pipelines.synthetic_raw.conftest import run_generator
 
 
 @pytest.fixture(scope="module")
-def year_counts() -> pd.DataFrame:
-    """A year of counts for a few counters, with local time attached."""
-    counters = make_counters(YEAR)
-    calendar = make_calendar(YEAR)
-    counts = simulate_counts(counters, calendar, YEAR)
-    cal = calendar.reset_index(drop=True)
+def year_run(base_params) -> dict:
+    """A year of the default generator for a few counters."""
+    return run_generator({**base_params, "n_sites": 3, "seed": 11})
+
+
+@pytest.fixture(scope="module")
+def year_counts(year_run) -> pd.DataFrame:
+    """The year's counts with local time and drivers attached."""
+    counts, cal = year_run["synthetic_hourly_counts"], year_run["synthetic_calendar"]
+    drivers = year_run["synthetic_drivers"]
+    at = counts["hour_index"].to_numpy()
     return counts.assign(
-        hour=cal["hour"].to_numpy()[counts["hour_index"]],
-        dow=cal["dow"].to_numpy()[counts["hour_index"]],
-        month=cal["ts_local"].dt.month.to_numpy()[counts["hour_index"]],
-        holiday=cal["is_holiday"].to_numpy()[counts["hour_index"]],
-        rain=cal["rain_mm"].to_numpy()[counts["hour_index"]],
+        hour=cal["hour"].to_numpy()[at],
+        dow=cal["dow"].to_numpy()[at],
+        month=cal["ts_local"].dt.month.to_numpy()[at],
+        holiday=cal["is_holiday"].to_numpy()[at],
+        rain=drivers["rain_last_3h_mm"].to_numpy()[at],
     )
 
 
@@ -118,11 +123,17 @@ def test_weekday_commute_peaks_and_weekend_afternoon(year_counts):
     assert weekend.loc[8] < weekday.loc[8] / 2
 
 
-def test_seasonality_with_august_dip(year_counts):
-    live = year_counts[~year_counts["outage"]]
-    by_month = live.groupby("month")["count"].mean()
-    assert by_month.loc[8] < 0.8 * by_month.loc[[6, 9]].mean()
-    assert by_month.loc[[12, 1]].mean() < by_month.loc[[5, 6]].mean()
+def test_seasons_come_from_the_drivers_not_from_month_factors(year_run, base_params):
+    """Summer above winter in expectation (warmth, daylight); flat profile without drivers."""
+    counters, cal = year_run["synthetic_counters"], year_run["synthetic_calendar"]
+    month = cal["ts_local"].dt.month.to_numpy()
+    with_drivers = expected_counts(counters, cal, year_run["synthetic_drivers"], base_params)
+    profile_only = expected_counts(counters, cal, None, base_params)
+    by_month = pd.Series(with_drivers.mean(axis=0)).groupby(month).mean()
+    flat = pd.Series(profile_only.mean(axis=0)).groupby(month).mean()
+    assert by_month.loc[[5, 6, 9]].mean() > 1.3 * by_month.loc[[12, 1]].mean()
+    assert by_month.loc[8] < by_month.loc[[6, 9]].mean()  # summer school holidays
+    assert flat.max() / flat.min() < 1.1  # the profile alone has no season
 
 
 def test_holidays_and_rain_lower_traffic(year_counts):
@@ -130,8 +141,8 @@ def test_holidays_and_rain_lower_traffic(year_counts):
     assert (
         live.loc[live["holiday"], "count"].mean() < 0.8 * live.loc[~live["holiday"], "count"].mean()
     )
-    daily = live.groupby([live["rain"] > 8])["count"].mean()
-    assert daily.loc[True] < daily.loc[False]
+    by_rain = live.groupby(live["rain"] > 2)["count"].mean()
+    assert by_rain.loc[True] < by_rain.loc[False]
 
 
 def test_outages_are_runs_of_zeros(year_counts):
@@ -146,8 +157,8 @@ def test_outages_are_runs_of_zeros(year_counts):
     assert longest >= 6
 
 
-def test_mean_count_matches_the_real_export(year_counts):
-    assert year_counts["count"].mean() == pytest.approx(YEAR["mean_hourly_count"], rel=0.1)
+def test_mean_count_matches_the_real_export(year_counts, base_params):
+    assert year_counts["count"].mean() == pytest.approx(base_params["mean_hourly_count"], rel=0.1)
     assert np.median(year_counts["count"]) < year_counts["count"].mean()
 
 
@@ -166,3 +177,33 @@ def test_an_injected_shift_multiplies_the_chosen_counters_from_its_start():
     plain = simulate_counts(counters, calendar, SMALL_SYNTHETIC)
     doubled = simulate_counts(counters, calendar, {**SMALL_SYNTHETIC, "shift": shift})
     assert doubled["count"].sum() > plain["count"].sum()
+
+
+def test_the_whole_run_is_reproducible_with_the_seed(small_params, small_run):
+    again = run_generator(small_params)
+    for name in ("raw_counts", "raw_weather", "raw_school_calendar", "synthetic_drivers"):
+        pd.testing.assert_frame_equal(again[name], small_run[name], obj=name)
+    other = run_generator({**small_params, "seed": 8})
+    for name in ("raw_counts", "raw_weather", "raw_school_calendar"):
+        assert not other[name].equals(small_run[name]), name
+
+
+def test_several_years(small_params):
+    run = run_generator({**small_params, "start": "2024-04-01", "days": 730, "n_sites": 1})
+    calendar = run["synthetic_calendar"]
+    local = calendar["ts_local"]
+    assert local.iloc[0].isoformat() == "2024-04-01T00:00:00+02:00"
+    assert local.iloc[-1].isoformat() == "2026-03-31T23:00:00+02:00"
+    assert len(calendar) == 730 * 24  # two spring and two autumn clock changes
+    assert calendar["is_holiday"].sum() == 22 * 24  # 11 public holidays a year
+    drivers = run["synthetic_drivers"]
+    assert len(drivers) == len(calendar) and drivers.notna().all().all()
+    school = drivers.groupby(local.dt.year.to_numpy())["school_holiday"].mean()
+    assert (school.loc[[2024, 2025]] > 0.2).all()  # every year has its holidays
+    counts = run["synthetic_hourly_counts"]
+    assert len(counts) == len(calendar) * len(run["synthetic_counters"])
+    assert sorted(run["raw_school_calendar"]["annee_scolaire"].unique()) == [
+        "2023-2024",
+        "2024-2025",
+        "2025-2026",
+    ]

@@ -21,6 +21,7 @@ def package_model(
     thresholds: dict[str, Any],
     train: pd.DataFrame,
     test: pd.DataFrame,
+    context: dict[str, Any],
     dates: dict[str, str],
 ) -> tuple[Predictor, dict[str, Any], dict[str, str]]:
     """The fitted classifier and its thresholds as the predictor that is judged and served.
@@ -30,9 +31,12 @@ def package_model(
         thresholds: Its labels' thresholds (:func:`~bike_traffic.models.classifier.fit_thresholds`).
         train: Its training rows.
         test: Test rows (for the input example).
+        context: The feature context (``feature_context``).
         dates: ``params:predictor``.
 
     Returns:
         The predictor, the bundle the MLflow model dataset logs, the model card.
     """
-    return package_predictor(MODEL_TYPE, model, {"thresholds": thresholds}, train, test, dates)
+    return package_predictor(
+        MODEL_TYPE, model, {"thresholds": thresholds}, train, test, context, dates
+    )

@@ -45,6 +45,7 @@ def model_nodes() -> list[Node]:
                 "thresholds": "thresholds",
                 "train": "train",
                 "test": "test",
+                "context": "feature_context",
                 "dates": "params:predictor",
             },
             ["predictor", "mlflow_model", "model_card"],
@@ -75,6 +76,6 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="affluence_classifier",
-        inputs={"train_baseline", "test_baseline"},
+        inputs={"train_baseline", "test_baseline", "feature_context"},
         parameters={"params:run", "params:predictor"},
     )

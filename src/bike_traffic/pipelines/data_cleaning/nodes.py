@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.exogenous.weather import check_coverage, missing_slots, normalize_synop
 from bike_traffic.features import ROW_NUMBER
 from bike_traffic.raw_format import (
     COORDINATES,
@@ -222,3 +223,57 @@ def split_train_test(
     }
     logger.info("Split at %s: %d train rows, %d test rows", info["cutoff"], len(train), len(test))
     return train.reset_index(drop=True), test.reset_index(drop=True), info
+
+
+def clean_weather(
+    raw_weather: pd.DataFrame, weather: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy the station's 3-hourly SYNOP reports and quarantine the rest, with reasons.
+
+    Rows of other stations are left aside; duplicated times, unreadable or impossible
+    values go to the quarantine (``exogenous.weather.normalize_synop``), and so do the
+    3-hour slots between the first and last report that have none (``missing_slot``).
+
+    Args:
+        raw_weather: The SYNOP file, every column as text (``raw_weather``).
+        weather: ``params:data_cleaning.weather`` (``station``).
+
+    Returns:
+        The reports (UTC, °C, mm, m/s), and the quarantine (``row_number``,
+        ``timestamp_utc``, ``reason``, ``detail`` and the raw values).
+    """
+    reports, quarantine = normalize_synop(raw_weather, str(weather["station"]))
+    gaps = missing_slots(
+        reports, reports["timestamp_utc"].iloc[0], reports["timestamp_utc"].iloc[-1]
+    )
+    quarantined = pd.concat([quarantine, gaps], ignore_index=True)
+    return reports, quarantined.sort_values(["timestamp_utc", "row_number"], kind="stable")
+
+
+def check_weather_coverage(
+    hourly: pd.DataFrame, valid: pd.DataFrame, weather: dict[str, Any]
+) -> pd.DataFrame:
+    """Refuse weather that does not cover the counts' period; pass it on when it does.
+
+    Args:
+        hourly: Hourly weather (``exogenous.weather.to_hourly``).
+        valid: The valid counts (their first and last hour).
+        weather: ``params:data_cleaning.weather`` (``file``, named in the message;
+            ``max_gap_hours``).
+
+    Returns:
+        ``hourly``, unchanged.
+
+    Raises:
+        ValueError: Naming the file and the gap, when the weather starts after the first
+            count, stops before the last, or misses more than ``max_gap_hours`` in a row.
+    """
+    stamps = valid["timestamp_utc"]
+    check_coverage(
+        hourly,
+        stamps.min(),
+        stamps.max(),
+        where=str(weather["file"]),
+        max_gap_hours=int(weather["max_gap_hours"]),
+    )
+    return hourly

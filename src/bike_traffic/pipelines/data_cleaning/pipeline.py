@@ -1,10 +1,14 @@
-"""``data_cleaning``: raw export -> quarantine, clean features, fixed train/test split."""
+"""``data_cleaning``: raw export, weather and calendar -> quarantine, features, fixed split."""
 
 from kedro.pipeline import Node, Pipeline
 
-from bike_traffic.features import add_time_features
+from bike_traffic.exogenous.calendars import school_holiday_periods
+from bike_traffic.exogenous.weather import climatology, to_hourly
+from bike_traffic.features import add_features, feature_context
 
 from .nodes import (
+    check_weather_coverage,
+    clean_weather,
     fill_missing_identifiers,
     parse_fields,
     quarantine_invalid_rows,
@@ -17,8 +21,9 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Create the cleaning pipeline.
 
     Returns:
-        A pipeline from ``raw_counts`` to ``clean_counts``, ``train_baseline``,
-        ``test_baseline``, the quarantine and its summary.
+        A pipeline from ``raw_counts``, ``raw_weather`` and ``raw_school_calendar`` to
+        ``clean_counts``, ``train_baseline``, ``test_baseline``, the quarantines, the hourly
+        weather and the ``feature_context`` every predictor carries.
     """
     return Pipeline(
         [
@@ -40,7 +45,42 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["valid_counts", "quarantined_rows", "quarantine_summary"],
                 name="quarantine_invalid_rows",
             ),
-            Node(add_time_features, "valid_counts", "clean_counts", name="add_time_features"),
+            Node(
+                clean_weather,
+                ["raw_weather", "params:data_cleaning.weather"],
+                ["weather_reports", "quarantined_weather"],
+                name="clean_weather",
+            ),
+            Node(to_hourly, "weather_reports", "weather_hours", name="weather_to_hourly"),
+            Node(
+                check_weather_coverage,
+                ["weather_hours", "valid_counts", "params:data_cleaning.weather"],
+                "hourly_weather",
+                name="check_weather_coverage",
+            ),
+            Node(climatology, "hourly_weather", "weather_climatology", name="weather_climatology"),
+            Node(
+                school_holiday_periods,
+                ["raw_school_calendar", "params:data_cleaning.school_zone"],
+                "school_holidays",
+                name="school_holiday_periods",
+            ),
+            Node(
+                feature_context,
+                {
+                    "school_holidays": "school_holidays",
+                    "restrictions": "params:data_cleaning.restrictions",
+                    "climatology": "weather_climatology",
+                },
+                "feature_context",
+                name="feature_context",
+            ),
+            Node(
+                add_features,
+                ["valid_counts", "hourly_weather", "feature_context"],
+                "clean_counts",
+                name="add_features",
+            ),
             Node(
                 split_train_test,
                 ["clean_counts", "params:data_cleaning.split"],

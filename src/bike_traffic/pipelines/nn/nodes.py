@@ -21,6 +21,7 @@ def package_model(
     preprocessor: dict[str, Any],
     train: pd.DataFrame,
     test: pd.DataFrame,
+    context: dict[str, Any],
     dates: dict[str, str],
 ) -> tuple[Predictor, dict[str, Any], dict[str, str]]:
     """The fitted network and its preprocessing as the predictor that is judged and served.
@@ -30,12 +31,15 @@ def package_model(
         preprocessor: Its preprocessing.
         train: Its training rows.
         test: Test rows (for the input example).
+        context: The feature context (``feature_context``).
         dates: ``params:predictor``.
 
     Returns:
         The predictor, the bundle the MLflow model dataset logs, the model card.
     """
-    return package_predictor(MODEL_TYPE, model, {"preprocessor": preprocessor}, train, test, dates)
+    return package_predictor(
+        MODEL_TYPE, model, {"preprocessor": preprocessor}, train, test, context, dates
+    )
 
 
 def plot_predictions(predictions: pd.DataFrame) -> tuple[Any, Any]:

@@ -27,6 +27,7 @@ def evaluation_nodes() -> list[Node]:
                 "preprocessor": "preprocessor",
                 "train": "train",
                 "test": "test",
+                "context": "feature_context",
                 "dates": "params:predictor",
             },
             ["predictor", "mlflow_model", "model_card"],
@@ -82,6 +83,6 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [*data_nodes(), *fit, *evaluation_nodes(), metrics_node()],
         namespace="nn",
-        inputs={"train_baseline", "test_baseline"},
+        inputs={"train_baseline", "test_baseline", "feature_context"},
         parameters={"params:run", "params:run.seed", "params:predictor"},
     )

@@ -104,7 +104,7 @@ def load_nn_champion(history: list[dict], settings: dict[str, Any]) -> dict[str,
 
 
 def champion_preprocessor(
-    champion: dict[str, Any], train: pd.DataFrame, features: dict[str, Any]
+    champion: dict[str, Any], train: pd.DataFrame, features: dict[str, Any], target: str
 ) -> dict[str, Any]:
     """The champion's preprocessing (its weights expect it), or a new one without champion.
 
@@ -115,12 +115,13 @@ def champion_preprocessor(
         champion: Output of :func:`load_nn_champion`.
         train: The challenger's training rows.
         features: ``params:nn.features``.
+        target: ``params:nn.target`` (a new preprocessing's; the champion keeps its own).
 
     Returns:
         The preprocessing the challenger is trained and served with.
     """
     if not champion:
-        return fit_preprocessor(train, features)
+        return fit_preprocessor(train, features, target)
     preprocessor = champion["preprocessor"]
     known = set(preprocessor["vocabulary"])
     unseen = sorted(set(train[preprocessor["counter_column"]].astype(str)) - known)

@@ -12,6 +12,7 @@ Airflow DAG runs each namespace as one task.
 from kedro.pipeline import Node, Pipeline
 
 from bike_traffic.pipelines.affluence_classifier import pipeline as affluence_pipeline
+from bike_traffic.pipelines.gbm import pipeline as gbm_pipeline
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
 from bike_traffic.pipelines.monitoring.nodes import select_window
 from bike_traffic.pipelines.nn import pipeline as nn_pipeline
@@ -20,7 +21,7 @@ from bike_traffic.pipelines.rf import pipeline as rf_pipeline
 from .nodes import build_training_rows, champion_preprocessor, fine_tune_nn, load_nn_champion
 
 #: The model types ``retrain`` makes challengers for, in the DAG's order.
-MODEL_TYPES = ("rf", "nn", "affluence_classifier")
+MODEL_TYPES = ("rf", "nn", "gbm", "affluence_classifier")
 
 
 def _data_nodes() -> list[Node]:
@@ -59,7 +60,7 @@ def _nn_nodes() -> list[Node]:
         ),
         Node(
             champion_preprocessor,
-            ["champion", "train", "params:features"],
+            ["champion", "train", "params:features", "params:target"],
             "preprocessor",
             name="champion_preprocessor",
         ),
@@ -83,6 +84,7 @@ def _nn_nodes() -> list[Node]:
 _MODEL_NODES = {
     "rf": rf_pipeline.model_nodes,
     "nn": _nn_nodes,
+    "gbm": gbm_pipeline.model_nodes,
     "affluence_classifier": affluence_pipeline.model_nodes,
 }
 
@@ -114,10 +116,12 @@ def for_model_type(model_type: str) -> Pipeline:
         }
     if model_type == "affluence_classifier":
         parameters["params:label"] = "params:affluence_classifier.label"
+    else:
+        parameters["params:target"] = f"params:{model_type}.target"
     return Pipeline(
         [*_data_nodes(), *_MODEL_NODES[model_type]()],
         namespace=f"retrain_{model_type}",
-        inputs={"clean_counts", "train_baseline", "test_baseline"}
+        inputs={"clean_counts", "train_baseline", "test_baseline", "feature_context"}
         | ({"summary_history"} if model_type == "nn" else set()),
         parameters=parameters,
     )

@@ -18,20 +18,27 @@ MODEL_TYPE = "rf"
 
 
 def package_model(
-    model: Pipeline, train: pd.DataFrame, test: pd.DataFrame, dates: dict[str, str]
+    model: Pipeline,
+    target: str,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    context: dict[str, Any],
+    dates: dict[str, str],
 ) -> tuple[Predictor, dict[str, Any], dict[str, str]]:
     """The fitted forest as the predictor that is judged, logged and served.
 
     Args:
         model: The fitted forest (:func:`bike_traffic.models.rf.fit`).
+        target: ``params:rf.target``: what it was fitted on.
         train: Its training rows.
         test: Test rows (for the input example).
+        context: The feature context (``feature_context``).
         dates: ``params:predictor``.
 
     Returns:
         The predictor, the bundle the MLflow model dataset logs, the model card.
     """
-    return package_predictor(MODEL_TYPE, model, {}, train, test, dates)
+    return package_predictor(MODEL_TYPE, model, {"target": target}, train, test, context, dates)
 
 
 def plot_predictions(predictions: pd.DataFrame) -> tuple[Any, Any]:

@@ -21,10 +21,22 @@ def model_nodes() -> list[Node]:
         ``model_card``, ``metrics`` and figures.
     """
     return [
-        Node(rf.fit, ["train", "params:features", "params:model"], "model", name="train_model"),
+        Node(
+            rf.fit,
+            ["train", "params:features", "params:model", "params:target"],
+            "model",
+            name="train_model",
+        ),
         Node(
             package_model,
-            {"model": "model", "train": "train", "test": "test", "dates": "params:predictor"},
+            {
+                "model": "model",
+                "target": "params:target",
+                "train": "train",
+                "test": "test",
+                "context": "feature_context",
+                "dates": "params:predictor",
+            },
             ["predictor", "mlflow_model", "model_card"],
             name="package_model",
         ),
@@ -59,6 +71,6 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="rf",
-        inputs={"train_baseline", "test_baseline"},
+        inputs={"train_baseline", "test_baseline", "feature_context"},
         parameters={"params:run", "params:predictor"},
     )

@@ -2,10 +2,16 @@
 
 The generator writes what the City of Paris portal publishes: the 16 French
 columns, ``;``-separated, timestamps in local time with their offset, rows in
-no particular order. The counts follow the real counters' patterns: weekday
-commute peaks, weekend afternoon leisure, a summer high with an August dip,
-French public holidays, rainy days, counter outages (runs of zeros), and 3-4%
-of rows that lack the counter id and coordinates.
+no particular order; and beside it the raw files a model needs to explain the
+counts: Météo-France SYNOP reports of Paris-Orly and the official school calendar.
+
+The hourly weather is drawn first; the counts then respond to drivers that a model can
+compute from those files (:mod:`.drivers`): temperature, rain this hour and in the last
+3 hours, daylight at the counter, zone C school holidays, public holidays and bridge days,
+lockdowns and curfews. On top of that: the counter's level and hourly profile (weekday
+commute peaks, weekend afternoon leisure), a day-of-week factor, negative binomial noise,
+a small daily noise, a slow per-counter drift, counter outages (runs of zeros), and 3-4% of
+rows that lack the counter id and coordinates.
 """
 
 from __future__ import annotations
@@ -17,21 +23,57 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bike_traffic.calendar import PARIS_TZ, french_holidays
+from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.exogenous.calendars import school_holiday_periods
+from bike_traffic.exogenous.weather import normalize_synop, to_hourly
 from bike_traffic.raw_format import RAW_COLUMNS
 
-from .sites import DIRECTIONS, MONTH_FACTORS, SITES, WEEKDAY_PROFILE, WEEKEND_PROFILE
+from .climate import draw_weather, plant_defects, synop_reports
+from .drivers import (
+    SUNDAY_OR_HOLIDAY,
+    WORKING_DAY,
+    check_coefficients,
+    day_types,
+    daylight_matrix,
+    holidays_around,
+    hourly_drivers,
+    local_dates,
+    log_effects,
+)
+from .school_calendar import calendar_rows, check_periods
+from .sites import DIRECTIONS, SITES, WEEKDAY_PROFILE, WEEKEND_PROFILE
 
 logger = logging.getLogger(__name__)
 
 _COMMUTE_MORNING = np.arange(6, 11)
 _COMMUTE_EVENING = np.arange(16, 21)
+#: Day-of-week factors, Monday to Sunday (public holidays take Sunday's).
+DOW_FACTORS = (0.96, 1.05, 1.07, 1.06, 0.98, 1.08, 0.92)
+_HOURS_PER_YEAR = 24 * 365.25
 
 
 def _rng(params: dict[str, Any], stream: str) -> np.random.Generator:
     """A generator per purpose, so that changing one part keeps the others."""
+    return np.random.default_rng(_seed(params, stream))
+
+
+def _seed(params: dict[str, Any], stream: str) -> int:
     digest = hashlib.sha256(f"{params['seed']}:{stream}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    return int.from_bytes(digest[:8], "little")
+
+
+def counting_period(params: dict[str, Any]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last counting hours (UTC) of ``days`` local days from ``start``.
+
+    Raises:
+        ValueError: When ``days`` is not a positive whole number.
+    """
+    days = params["days"]
+    if isinstance(days, bool) or int(days) != days or int(days) < 1:
+        raise ValueError(f"synthetic_raw.days: {days!r} is not a positive whole number of days")
+    start_local = pd.Timestamp(params["start"]).tz_localize(PARIS_TZ)
+    end_local = start_local + pd.DateOffset(days=int(days))
+    return start_local.tz_convert("UTC"), end_local.tz_convert("UTC") - pd.Timedelta(hours=1)
 
 
 def make_counters(params: dict[str, Any]) -> pd.DataFrame:
@@ -94,65 +136,211 @@ def make_counters(params: dict[str, Any]) -> pd.DataFrame:
 
 
 def make_calendar(params: dict[str, Any]) -> pd.DataFrame:
-    """Build the hourly timeline with the day-level conditions that drive traffic.
+    """Build the hourly timeline of the counts.
 
     Hours are drawn in UTC, so the local day of the spring clock change has 23
-    hours and the autumn one 25, as in the real export.
+    hours and the autumn one 25, as in the real export. ``days`` may span several years.
+
+    Args:
+        params: ``synthetic_raw`` parameters (``start``, ``days``).
+
+    Returns:
+        One row per hour: ``ts_utc``, ``ts_local``, local ``hour``, ``dow`` (Monday = 0),
+        local ``date``, ``is_holiday`` (French public holiday) and ``day_type``
+        (:data:`~.drivers.WORKING_DAY`, :data:`~.drivers.SATURDAY` or
+        :data:`~.drivers.SUNDAY_OR_HOLIDAY`).
+
+    Raises:
+        ValueError: When ``days`` is not a positive whole number.
+    """
+    first, last = counting_period(params)
+    utc = pd.date_range(first, last, freq="h")
+    local = utc.tz_convert(PARIS_TZ)
+    days = local_dates(utc)
+    public = holidays_around(days)
+    cal = pd.DataFrame(
+        {
+            "ts_utc": utc,
+            "ts_local": local,
+            "hour": local.hour,
+            "dow": local.day_of_week,
+            "date": local.normalize().tz_localize(None),
+            "is_holiday": np.isin(days, np.array(sorted(public), dtype="datetime64[D]")),
+            "day_type": day_types(utc, public),
+        }
+    )
+    logger.info(
+        "Timeline: %d hours from %s (%d local days), %d public holidays",
+        len(cal),
+        params["start"],
+        int(params["days"]),
+        cal.loc[cal["is_holiday"], "date"].nunique(),
+    )
+    return cal
+
+
+def simulate_weather(params: dict[str, Any]) -> pd.DataFrame:
+    """Draw the hourly weather of the counting period, with a margin, before any count.
+
+    The weather covers the counting period and ``weather.margin_days`` on either side,
+    plus the 24 hours before the first SYNOP report (whose ``rr24`` needs them).
+
+    Args:
+        params: ``synthetic_raw`` parameters (``start``, ``days``, ``seed``, ``weather``).
+
+    Returns:
+        Hourly UTC weather (see :func:`.climate.draw_weather`).
+
+    Raises:
+        ValueError: On invalid weather parameters or ``days``.
+    """
+    first, last = counting_period(params)
+    margin = pd.Timedelta(days=float(params["weather"]["margin_days"]))
+    first_report = (first - margin).floor("3h")
+    last_report = (last + margin).ceil("3h")
+    weather = draw_weather(
+        first_report - pd.Timedelta(hours=24),
+        last_report,
+        params["weather"],
+        _seed(params, "weather"),
+    )
+    daily = weather.set_index("timestamp_utc")["rain_mm"].resample("D").sum()
+    logger.info(
+        "Weather: %d hours, mean %.1f °C (%.1f to %.1f), %d wet days of %d, %.0f mm of rain",
+        len(weather),
+        weather["temperature_c"].mean(),
+        weather["temperature_c"].min(),
+        weather["temperature_c"].max(),
+        int((daily >= 1.0).sum()),
+        len(daily),
+        weather["rain_mm"].sum(),
+    )
+    return weather
+
+
+def format_synop(weather: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Write the weather as Météo-France "SYNOP essentielles OMM" reports of one station.
+
+    Every 3 hours in UTC, the legacy monthly archive's 59 columns as text (missing values
+    ``""``: ``SynopDataset`` writes them ``mq``), with the real file's defects: a few
+    missing 3-hour slots, a duplicated row, months in random order.
+
+    Args:
+        weather: Output of :func:`simulate_weather`.
+        params: ``synthetic_raw`` parameters (``seed``, ``weather.station``,
+            ``weather.missing_reports``, ``weather.duplicated_reports``).
+
+    Returns:
+        The reports, one row each, every column text.
+    """
+    settings = params["weather"]
+    reports = synop_reports(weather, str(settings["station"]))
+    planted = plant_defects(
+        reports,
+        int(settings["missing_reports"]),
+        int(settings["duplicated_reports"]),
+        _rng(params, "synop"),
+    )
+    logger.info(
+        "SYNOP %s: %d reports from %s to %s, %d removed, %d duplicated",
+        settings["station"],
+        len(planted),
+        reports["date"].iloc[0],
+        reports["date"].iloc[-1],
+        int(settings["missing_reports"]),
+        int(settings["duplicated_reports"]),
+    )
+    return planted
+
+
+def format_school_calendar(params: dict[str, Any]) -> pd.DataFrame:
+    """Write the zone's school holidays in the official "Calendrier scolaire" format.
+
+    The periods are the real ones, given as parameters; every school year that the
+    counting period touches is written whole, one row per period and académie.
 
     Args:
         params: ``synthetic_raw`` parameters (``start``, ``days``, ``seed``,
-            ``rain_day_probability``, ``christmas_factor``, ``holiday_factor``).
+            ``school_calendar``: ``zone``, ``academies``, ``periods``).
 
     Returns:
-        One row per hour: UTC and local timestamps, local hour, weekday, and
-        the day's seasonal, holiday and rain factors.
-    """
-    rng = _rng(params, "calendar")
-    start_local = pd.Timestamp(params["start"]).tz_localize(PARIS_TZ)
-    end_local = start_local + pd.DateOffset(days=int(params["days"]))
-    utc = pd.date_range(
-        start_local.tz_convert("UTC"), end_local.tz_convert("UTC"), freq="h", inclusive="left"
-    )
-    local = utc.tz_convert(PARIS_TZ)
-    cal = pd.DataFrame({"ts_utc": utc, "ts_local": local})
-    cal["hour"] = local.hour
-    cal["dow"] = local.day_of_week
-    cal["date"] = local.normalize().tz_localize(None)
+        The rows of the official file (see :mod:`.school_calendar`), all text.
 
-    days = pd.DataFrame({"date": cal["date"].drop_duplicates().reset_index(drop=True)})
-    # seasonality: monthly factors placed mid-month and interpolated daily
-    doy = days["date"].dt.day_of_year.to_numpy()
-    anchors = np.array([15 + 30.4 * m for m in range(-1, 13)])
-    values = np.array([MONTH_FACTORS[-1], *MONTH_FACTORS, MONTH_FACTORS[0]])
-    season = np.interp(doy, anchors, values)
-    christmas = (days["date"].dt.month == 12) & (days["date"].dt.day >= 22) | (
-        days["date"].dt.month == 1
-    ) & (days["date"].dt.day <= 2)
-    season = np.where(christmas, season * float(params["christmas_factor"]), season)
-    holiday_dates = french_holidays(days["date"].dt.year.unique())
-    is_holiday = days["date"].dt.date.isin(holiday_dates).to_numpy()
-    # rain: more rainy days in autumn and winter; heavier rain deters more riders
-    month = days["date"].dt.month.to_numpy()
-    wet_season = np.isin(month, [1, 2, 10, 11, 12])
-    p_rain = float(params["rain_day_probability"]) * np.where(wet_season, 1.3, 0.8)
-    rain_mm = np.where(rng.random(len(days)) < p_rain, rng.gamma(0.9, 5.0, len(days)), 0.0)
-    rain_factor = np.maximum(np.exp(-0.05 * rain_mm), 0.45)
-    day_noise = rng.lognormal(0.0, 0.06, len(days))
-    days = days.assign(
-        season=season * day_noise,
-        is_holiday=is_holiday,
-        rain_mm=rain_mm.round(1),
-        rain_factor=rain_factor,
+    Raises:
+        ValueError: On invalid periods, or when the periods do not cover a school year of
+            the counting period.
+    """
+    settings = params["school_calendar"]
+    periods = check_periods(settings["periods"])
+    first, last = counting_period(params)
+    table = calendar_rows(
+        periods,
+        first.tz_convert(PARIS_TZ).tz_localize(None).normalize(),
+        last.tz_convert(PARIS_TZ).tz_localize(None).normalize(),
+        str(settings["zone"]),
+        [str(academy) for academy in settings["academies"]],
+        _rng(params, "school_calendar"),
     )
-    cal = cal.merge(days, on="date", how="left")
     logger.info(
-        "Timeline: %d hours from %s, %d holidays, %d rainy days",
-        len(cal),
-        params["start"],
-        int(days["is_holiday"].sum()),
-        int((days["rain_mm"] > 0).sum()),
+        "School calendar %s: %d rows, school years %s",
+        settings["zone"],
+        len(table),
+        sorted(table["annee_scolaire"].unique()),
     )
-    return cal
+    return table
+
+
+def make_drivers(
+    calendar: pd.DataFrame,
+    weather_reports: pd.DataFrame,
+    school_calendar: pd.DataFrame,
+    restrictions: list[dict[str, Any]] | None,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """The drivers of every counting hour, read from the raw files as a model would.
+
+    The SYNOP reports go through :func:`~bike_traffic.exogenous.weather.normalize_synop`
+    (the duplicate is dropped) and :func:`~bike_traffic.exogenous.weather.to_hourly`; the
+    school calendar through
+    :func:`~bike_traffic.exogenous.calendars.school_holiday_periods`; the restriction table
+    is a parameter (the one the features read). So the counts respond to what a model sees.
+
+    Args:
+        calendar: Output of :func:`make_calendar`.
+        weather_reports: ``raw_weather``, as ``SynopDataset`` loads it (or as
+            :func:`format_synop` returns it).
+        school_calendar: ``raw_school_calendar``, every column as text.
+        restrictions: The restriction table (``params:data_cleaning.restrictions``);
+            ``None`` or empty: no lockdown nor curfew.
+        params: ``synthetic_raw`` parameters (``weather.station``, ``school_calendar.zone``).
+
+    Returns:
+        One row per hour of ``calendar``, in its order (see :func:`.drivers.hourly_drivers`).
+
+    Raises:
+        ValueError: When the weather does not cover the counting period, or a file or the
+            restriction table is invalid.
+    """
+    tidy, quarantine = normalize_synop(weather_reports, str(params["weather"]["station"]))
+    periods = school_holiday_periods(school_calendar, str(params["school_calendar"]["zone"]))
+    drivers = hourly_drivers(
+        calendar["ts_utc"],
+        to_hourly(tidy),
+        periods,
+        restrictions or [],
+        where="raw_weather",
+    )
+    logger.info(
+        "Drivers: %.1f °C on average, %.1f%% rainy hours, %.1f%% school holiday hours, "
+        "%d lockdown and %d curfew hours (%d SYNOP rows set aside)",
+        drivers["temperature_c"].mean(),
+        100 * (drivers["rain_mm"] > 0).mean(),
+        100 * drivers["school_holiday"].mean(),
+        int(drivers["lockdown"].sum()),
+        int(drivers["curfew"].sum()),
+        len(quarantine),
+    )
+    return drivers
 
 
 def _hour_shapes(counters: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -170,43 +358,81 @@ def _hour_shapes(counters: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return weekday_shape, weekend_shape
 
 
+def expected_counts(
+    counters: pd.DataFrame,
+    calendar: pd.DataFrame,
+    drivers: pd.DataFrame | None,
+    params: dict[str, Any],
+) -> np.ndarray:
+    """The expected count of each counter and hour, before scaling and noise.
+
+    ``level × shape[day type, hour] × day-of-week factor × exp(Σ coefficient × driver)``:
+    the weekday shape on working days (bridge days included), the weekend shape on
+    Saturdays, Sundays and public holidays (which take Sunday's factor); the drivers are
+    those of :mod:`.drivers`, daylight computed at each counter. Deterministic: the same
+    inputs give the same values; a driver changed in one hour changes that hour only, by
+    ``exp(coefficient × change)``.
+
+    Args:
+        counters: Output of :func:`make_counters`.
+        calendar: Output of :func:`make_calendar`.
+        drivers: Output of :func:`make_drivers` (aligned with ``calendar``); ``None`` for
+            the profile alone (no weather, calendar or restriction effect).
+        params: ``synthetic_raw`` parameters (``coefficients``, when drivers are given).
+
+    Returns:
+        ``(n_counters, n_hours)`` array of positive floats.
+
+    Raises:
+        ValueError: When the drivers do not match the calendar, or on invalid coefficients.
+    """
+    weekday_shape, weekend_shape = _hour_shapes(counters)
+    hour = calendar["hour"].to_numpy()
+    kind = calendar["day_type"].to_numpy()
+    dow = np.where(kind == SUNDAY_OR_HOLIDAY, 6, calendar["dow"].to_numpy())
+    shape = np.where((kind == WORKING_DAY)[None, :], weekday_shape[:, hour], weekend_shape[:, hour])
+    profile = counters["level"].to_numpy()[:, None] * shape * np.asarray(DOW_FACTORS)[dow][None, :]
+    if drivers is None:
+        return profile
+    if len(drivers) != len(calendar) or not np.array_equal(
+        pd.DatetimeIndex(drivers["timestamp_utc"]).asi8, pd.DatetimeIndex(calendar["ts_utc"]).asi8
+    ):
+        raise ValueError("drivers are not aligned with the calendar (one row per calendar hour)")
+    coefficients = check_coefficients(params["coefficients"])
+    daylight = daylight_matrix(counters["latitude"], counters["longitude"], calendar["ts_utc"])
+    return profile * np.exp(log_effects(drivers, daylight, coefficients))
+
+
 def simulate_counts(
-    counters: pd.DataFrame, calendar: pd.DataFrame, params: dict[str, Any]
+    counters: pd.DataFrame,
+    calendar: pd.DataFrame,
+    params: dict[str, Any],
+    drivers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Simulate the hourly count of every counter over the timeline.
 
-    The expected count is the product of the counter's level, its hourly shape
-    (weekday, or weekend and holiday), the weekday factor, the season, the
-    day's rain; counts are drawn from a negative binomial around it. Outages
-    set runs of hours to zero.
+    The expected counts (:func:`expected_counts`) get a small daily noise and a slow
+    per-counter drift (road works, new lanes: ±15% a year), are scaled so that their mean
+    is ``mean_hourly_count``, and the counts are drawn from a negative binomial around
+    them. Outages set runs of hours to zero.
 
     Args:
         counters: Output of :func:`make_counters`.
         calendar: Output of :func:`make_calendar`.
         params: ``synthetic_raw`` parameters (``mean_hourly_count``,
-            ``dispersion``, ``outages_per_counter``, ``holiday_factor``, ``seed``).
+            ``dispersion``, ``outages_per_counter``, ``coefficients``, ``seed``).
+        drivers: Output of :func:`make_drivers`; ``None`` for the hourly profile alone.
 
     Returns:
         Long table: ``counter_index``, ``hour_index``, ``count``, ``outage``.
     """
     rng = _rng(params, "counts")
     n_c, n_h = len(counters), len(calendar)
-    weekday_shape, weekend_shape = _hour_shapes(counters)
-    hour = calendar["hour"].to_numpy()
-    dow = calendar["dow"].to_numpy()
-    holiday = calendar["is_holiday"].to_numpy()
-    off_day = (dow >= 5) | holiday
-    dow_factor = np.array([0.96, 1.05, 1.07, 1.06, 0.98, 1.08, 0.92])[dow]
-    day_factor = (
-        calendar["season"].to_numpy()
-        * calendar["rain_factor"].to_numpy()
-        * dow_factor
-        * np.where(holiday, float(params["holiday_factor"]), 1.0)
-    )
-    shape = np.where(off_day[None, :], weekend_shape[:, hour], weekday_shape[:, hour])
-    mu = counters["level"].to_numpy()[:, None] * shape * day_factor[None, :]
-    # counter-level slow drift (road works, new lanes): +/- 15% over the year
-    drift = rng.normal(0, 0.15, n_c)[:, None] * np.linspace(-0.5, 0.5, n_h)[None, :]
+    mu = expected_counts(counters, calendar, drivers, params)
+    day_codes, n_days = pd.factorize(calendar["date"])
+    mu *= rng.lognormal(0.0, 0.06, len(n_days))[day_codes][None, :]
+    years = np.arange(n_h) / _HOURS_PER_YEAR
+    drift = rng.normal(0, 0.15, n_c)[:, None] * (years - years.mean())[None, :]
     mu *= np.exp(drift)
     mu *= float(params["mean_hourly_count"]) / mu.mean()
     mu *= traffic_shift(counters, calendar, params)
@@ -215,7 +441,9 @@ def simulate_counts(
     counts = rng.poisson(mu * rng.gamma(k, 1.0 / k, size=mu.shape))
 
     outage = np.zeros_like(counts, dtype=bool)
-    n_outages = rng.poisson(float(params["outages_per_counter"]), n_c)
+    # per counter and year; a period under a year gets a year's number (small presets too)
+    years_covered = max(1.0, n_h / _HOURS_PER_YEAR)
+    n_outages = rng.poisson(float(params["outages_per_counter"]) * years_covered, n_c)
     for c in range(n_c):
         for _ in range(n_outages[c]):
             length = int(min(rng.lognormal(np.log(36), 1.1), 24 * 30, n_h))

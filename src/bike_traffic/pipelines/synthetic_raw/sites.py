@@ -131,20 +131,3 @@ WEEKEND_PROFILE: tuple[float, ...] = (
     0.31,
     0.23,
 )
-
-# Seasonality of a normal year (no lockdown): a summer high, the August dip,
-# a September rebound and a winter low. Relative to the yearly mean.
-MONTH_FACTORS: tuple[float, ...] = (
-    0.72,
-    0.78,
-    0.92,
-    1.02,
-    1.08,
-    1.18,
-    1.06,
-    0.74,
-    1.22,
-    1.08,
-    0.86,
-    0.72,
-)

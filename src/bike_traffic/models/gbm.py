@@ -1,0 +1,98 @@
+"""The gradient-boosting regressor: scikit-learn's HistGradientBoostingRegressor.
+
+The counter is a native categorical feature (ordinal codes; a counter unseen in training
+is a missing category), the other features pass through. ``loss: poisson`` (the default
+in parameters) suits counts; ``target: log1p`` is the other way to tame their skew.
+:func:`fit` is what the ``gbm`` pipeline trains; :func:`predict` is what the logged
+predictor calls. Stored with skops (:mod:`bike_traffic.models.persistence`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+from bike_traffic.features import TARGET
+from bike_traffic.models import target as target_transform
+from bike_traffic.models.rf import feature_columns
+
+logger = logging.getLogger(__name__)
+
+#: How the logged predictor stores this family's estimator (models.persistence).
+STORAGE = "skops"
+
+
+def build_preprocessor(features: dict[str, list[str]]) -> ColumnTransformer:
+    """Counters as ordinal codes (unseen: -1, a missing category), numbers as they are."""
+    return ColumnTransformer(
+        [
+            (
+                "counter",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=-1,
+                    encoded_missing_value=-1,
+                    dtype=np.float64,
+                ),
+                features["categorical"],
+            ),
+            ("numeric", "passthrough", features["numeric"]),
+        ],
+        verbose_feature_names_out=False,
+    )
+
+
+def fit(
+    train: pd.DataFrame,
+    features: dict[str, list[str]],
+    model: dict[str, Any],
+    target: str = "none",
+) -> Pipeline:
+    """Fit the encoder and the boosted trees on the train rows.
+
+    Args:
+        train: Train rows (the feature table).
+        features: ``params:gbm.features`` (``categorical``: native categories).
+        model: ``params:gbm.model``, keyword arguments of ``HistGradientBoostingRegressor``.
+        target: ``params:gbm.target``: ``none`` or ``log1p``.
+
+    Returns:
+        The fitted scikit-learn ``Pipeline``.
+    """
+    categorical = list(range(len(features["categorical"])))
+    boosted = HistGradientBoostingRegressor(categorical_features=categorical, **model)
+    pipeline = Pipeline([("preprocess", build_preprocessor(features)), ("boosting", boosted)])
+    columns = feature_columns(features)
+    y = target_transform.forward(train[TARGET].to_numpy(), target)
+    pipeline.fit(train[columns].astype({c: "float64" for c in features["numeric"]}), y)
+    logger.info(
+        "Fitted HistGradientBoostingRegressor on %d rows, %d features, %d iterations",
+        len(train),
+        len(columns),
+        boosted.n_iter_,
+    )
+    return pipeline
+
+
+def predict(estimator: Pipeline, extras: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
+    """Predicted hourly counts, never negative.
+
+    Args:
+        estimator: Output of :func:`fit`.
+        extras: ``{"target": ...}``: what it was fitted on.
+        frame: Rows of the feature table.
+
+    Returns:
+        One predicted count per row.
+    """
+    columns = list(estimator.feature_names_in_)
+    numeric = estimator.named_steps["preprocess"].transformers_[1][2]
+    rows = frame[columns].astype({c: "float64" for c in numeric})
+    return target_transform.inverse(estimator.predict(rows), extras.get("target", "none"))
