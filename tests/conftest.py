@@ -54,6 +54,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
+
 def shared_file(name: str) -> Path:
     """Path of a file of ../shared/data, or skip the test saying it is absent."""
     path = SHARED_DATA / name

@@ -12,6 +12,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from bike_traffic.hooks import TrackingUnreachableError
+from bike_traffic.models.predictor import requests_from_rows
 from tests.conftest import run, tracking_uri
 
 EXPECTED = {
@@ -94,13 +95,9 @@ def test_each_model_run_is_complete_in_mlflow(trained_project, pipeline):
     model = mlflow.pyfunc.load_model(logged[0].model_uri)
     test = pd.read_parquet(trained_project / "data/05_model_input/test_baseline.parquet")
     rows = test.head(20)
+    requests = requests_from_rows(rows)  # with the weather the rows were built with
     answers = model.predict(
-        pd.DataFrame(
-            {
-                "counter": rows["nom_du_compteur"].astype(str),
-                "timestamp": rows["date_et_heure_de_comptage"].map(pd.Timestamp.isoformat),
-            }
-        )
+        requests.assign(timestamp=requests["timestamp"].map(pd.Timestamp.isoformat))
     )
     assert len(answers) == 20 and answers["error"].isna().all()
     # ... the same numbers as `kedro run` judged it on

@@ -1,9 +1,9 @@
 """The ``prod`` environment (conf/prod) against a real GCS JSON API: fake-gcs-server on 127.0.0.1.
 
-The end-to-end runs use conf/prod itself on small data: the raw export of the
-``small_raw`` fixture is put in the bucket, and runtime parameters make the models tiny.
-Concurrent ``summary.json`` appends on GCS (8 writers x 25, all 200 kept) are covered by
-``tests/test_summary_store.py::test_gcs_concurrent_writers_lose_nothing``.
+The end-to-end runs use conf/prod itself on small data: the raw files of the
+``small_generated`` fixture (export, weather, school calendar) are put in the bucket, and
+runtime parameters make the models tiny. Concurrent ``summary.json`` appends on GCS (8
+writers x 25, all 200 kept) are covered by ``tests/datasets/test_summary_store.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from mlflow.tracking import MlflowClient
 from bike_traffic.datasets.summary_store import SummaryJSONDataset
 from bike_traffic.hooks import use_gcs_credentials
 from bike_traffic.models.evaluation import predict_rows
+from bike_traffic.models.spec import MODEL_SPECS
 from bike_traffic.project import open_project
 from bike_traffic.registry.loading import load_model
 from tests.conftest import run
@@ -45,6 +46,8 @@ from tests.test_model_pipelines_session import EXPECTED as EXPECTED_RUNS
 pytest_plugins = ["tests.gcs_emulator"]
 
 RAW_OBJECT = "data/01_raw/comptage-velo-donnees-compteurs.csv"
+WEATHER_OBJECT = "data/01_raw/synop_07149.csv"
+CALENDAR_OBJECT = "data/01_raw/fr-en-calendrier-scolaire.csv"
 SUMMARY_OBJECT = "models/summary.json"
 MODELS = ("rf", "nn", "affluence_classifier")
 FIGURES = {
@@ -55,6 +58,12 @@ FIGURES = {
 #: Every object the runs must leave under gs://<bucket>/ (MLflow's aside).
 EXPECTED_OBJECTS = {
     RAW_OBJECT,
+    WEATHER_OBJECT,
+    CALENDAR_OBJECT,
+    "data/02_intermediate/quarantined_weather.csv",
+    "data/03_primary/hourly_weather.parquet",
+    "data/03_primary/school_holidays.parquet",
+    "data/05_model_input/feature_context.json",
     "data/02_intermediate/quarantined_rows.csv",
     "data/04_feature/clean_counts.parquet",
     "data/05_model_input/train_baseline.parquet",
@@ -107,9 +116,17 @@ def _bucket_objects(bucket: str) -> set[str]:
     return {path.removeprefix(f"{bucket}/") for path in fs.find(bucket)}
 
 
-def _seed_raw_export(bucket: str, raw: pd.DataFrame) -> None:
+def _seed_raw_export(bucket: str, generated: dict[str, pd.DataFrame]) -> None:
+    """Put the raw export, its weather and its school calendar where conf/prod reads them."""
+    from bike_traffic.exogenous.datasets import SynopDataset
+
     with fsspec.open(f"gs://{bucket}/{RAW_OBJECT}", "w", token="anon", encoding="utf-8") as f:
-        raw.to_csv(f, sep=";", index=False)
+        generated["raw_counts"].to_csv(f, sep=";", index=False)
+    SynopDataset(filepath=f"gs://{bucket}/{WEATHER_OBJECT}", credentials={"token": "anon"}).save(
+        generated["raw_weather"]
+    )
+    with fsspec.open(f"gs://{bucket}/{CALENDAR_OBJECT}", "w", token="anon", encoding="utf-8") as f:
+        generated["raw_school_calendar"].to_csv(f, sep=";", index=False)
 
 
 def _local_files(project: Path) -> list[str]:
@@ -172,7 +189,7 @@ def test_prod_mlflow_and_parameters_override_only_what_differs(project_copy, mon
     registry = config["parameters"]["registry"]
     assert registry["env"] == "prod"
     assert registry["min_improvement"] == 0.05
-    assert set(registry["models"]) == set(MODELS)
+    assert set(registry["models"]) == set(MODEL_SPECS)  # every model type, gbm included
     assert config["parameters"]["rf"]["model"]["n_estimators"] == 50  # base, untouched
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
@@ -266,11 +283,11 @@ def test_start_gcs_emulator_script_prints_a_working_environment(tmp_path):
 
 # ---------------------------------------------------------------- end to end
 @pytest.mark.slow
-def test_prod_end_to_end_on_the_emulator(project_copy, gcs_emulator, small_raw, monkeypatch):
+def test_prod_end_to_end_on_the_emulator(project_copy, gcs_emulator, small_generated, monkeypatch):
     bucket = gcs_emulator.bucket
     monkeypatch.setenv("BIKE_TRAFFIC_BUCKET", bucket)
     monkeypatch.delenv("KEDRO_ENV", raising=False)
-    _seed_raw_export(bucket, small_raw)
+    _seed_raw_export(bucket, small_generated)
 
     run(project_copy, "data_cleaning", env="prod")
     for model in MODELS:
@@ -413,7 +430,7 @@ class _StopEmulatorAfter:
 
 @pytest.mark.slow
 def test_emulator_stopped_mid_run_is_a_clear_error_and_summary_is_unchanged(
-    project_copy, small_raw, tmp_path, monkeypatch
+    project_copy, small_generated, tmp_path, monkeypatch
 ):
     from bike_traffic import settings
     from bike_traffic.datasets import summary_store
@@ -425,7 +442,7 @@ def test_emulator_stopped_mid_run_is_a_clear_error_and_summary_is_unchanged(
         for name, value in emulator_environment(emulator, tmp_path / "gcloud").items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("BIKE_TRAFFIC_BUCKET", "prod-bucket")
-        _seed_raw_export("prod-bucket", small_raw)
+        _seed_raw_export("prod-bucket", small_generated)
         run(project_copy, "data_cleaning", env="prod")
         summary = SummaryJSONDataset("gs://prod-bucket/models/summary.json")
         summary.save([{"timestamp": "2026-01-01T00:00:00+00:00", "entry_type": "note"}])

@@ -109,11 +109,11 @@ def _cli(*args: str):
 
 @pytest.mark.slow
 def test_prod_against_an_mlflow_server_on_postgresql(
-    prod_server, gcs_emulator, project_copy, small_raw, monkeypatch
+    prod_server, gcs_emulator, project_copy, small_generated, monkeypatch
 ):
     bucket = gcs_emulator.bucket
     monkeypatch.setenv("MLFLOW_TRACKING_URI", prod_server.url)  # project_copy set SQLite
-    _seed_raw_export(bucket, small_raw)
+    _seed_raw_export(bucket, small_generated)
 
     run(project_copy, "data_cleaning", env="prod")
     for model in MODELS:

@@ -112,17 +112,38 @@ def test_converter_writes_where_the_real_catalog_reads(support):
 
 
 def test_run_slice_cleans_the_portal_sample(support):
+    from kedro_datasets.pandas import CSVDataset
+
     from bike_traffic.datasets.raw_export import RawExportDataset
+    from bike_traffic.exogenous.datasets import SynopDataset
     from bike_traffic.pipelines.data_cleaning import create_pipeline
 
-    sample = shared_file("raw_export_sample_21rows.csv")
+    sample = shared_file("raw_export_sample_21rows.csv")  # one counter on 2021-09-01
+    weather = shared_file("synop_07149_paris-orly_2020-09_2021-10.csv")
+    school = shared_file("fr-en-calendrier-scolaire.csv")
     out = support.run_slice(
         create_pipeline().to_outputs("clean_counts", "quarantine_summary"),
-        {"raw_counts": RawExportDataset(filepath=str(sample))},
+        {
+            "raw_counts": RawExportDataset(filepath=str(sample)),
+            "raw_weather": SynopDataset(filepath=str(weather)),
+            "raw_school_calendar": CSVDataset(
+                filepath=str(school),
+                load_args={"sep": ";", "dtype": str, "keep_default_na": False},
+            ),
+        },
         support.config()["parameters"],
     )
-    assert set(out) == {"clean_counts", "quarantine_summary", "quarantined_rows"}
-    assert len(out["clean_counts"]) + out["quarantine_summary"]["rows_quarantined"] == 21
+    assert set(out) == {
+        "clean_counts",
+        "quarantine_summary",
+        "quarantined_rows",
+        "quarantined_weather",
+    }
+    clean = out["clean_counts"]
+    assert len(clean) + out["quarantine_summary"]["rows_quarantined"] == 21
+    # the day's features come from the real weather at Orly and the official calendar
+    assert clean["weather_observed"].all() and clean["temperature_c"].between(5, 35).all()
+    assert clean["school_holiday"].all()  # pupils of zone C went back on 2021-09-02
 
 
 def test_run_slice_needs_every_parameter(support):

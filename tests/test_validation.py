@@ -25,6 +25,8 @@ COUNTER = "Totem 73 boulevard de Sébastopol N-S"
 DATES = DateRange.from_params({"first_date": "2024-01-01", "last_date": "2024-12-31"})
 #: 2024-06-03 08:00 in Paris (summer time, UTC+2).
 SUMMER_8AM_UTC = pd.Timestamp("2024-06-03T06:00:00Z")
+#: A request that is served when nothing else is wrong with it.
+SUMMER_8AM = {"counter": COUNTER, "timestamp": "2024-06-03T08:00:00+02:00"}
 
 
 def parse(rows: list[dict], dates: DateRange = DATES) -> tuple[pd.DataFrame, pd.Series]:
@@ -114,6 +116,13 @@ def test_describe_gives_the_code_the_sentence_and_the_value():
             "date_out_of_range",
             "'2023-12-31'",
         ),
+        ({**SUMMER_8AM, "temperature": "warm"}, "weather_not_a_number", "'temperature=warm'"),
+        ({**SUMMER_8AM, "wind": "nan"}, "weather_not_a_number", "'wind=nan'"),
+        ({**SUMMER_8AM, "rain": "inf"}, "weather_not_a_number", "'rain=inf'"),
+        ({**SUMMER_8AM, "temperature": 51}, "weather_out_of_range", "'temperature=51'"),
+        ({**SUMMER_8AM, "rain": -1}, "weather_out_of_range", "'rain=-1'"),
+        ({**SUMMER_8AM, "rain_last_3h": 250}, "weather_out_of_range", "'rain_last_3h=250'"),
+        ({**SUMMER_8AM, "wind": 61.5}, "weather_out_of_range", "'wind=61.5'"),
     ],
     ids=lambda value: None if isinstance(value, dict) else str(value),
 )
@@ -274,6 +283,35 @@ def test_the_first_failing_request_rule_wins():
     ]
     for row, code in cases:
         assert only_error(row).startswith(f"{code}:"), row
+
+
+def test_weather_is_optional_and_goes_to_its_feature_columns():
+    rows = [
+        {**SUMMER_8AM, "temperature": 21.5, "rain": "0.4", "rain_last_3h": 1.2, "wind": 3},
+        {**SUMMER_8AM, "rain": 0.4},  # only the hour's rain: the two before were dry
+        {**SUMMER_8AM, "temperature": "", "rain": None},  # blank: not given
+        SUMMER_8AM,
+        {**SUMMER_8AM, "temperature": -40, "rain": 100, "rain_last_3h": 200, "wind": 0},
+    ]
+    requests, error = parse(rows)
+    assert error.isna().all()
+    weather = requests[["temperature_c", "rain_mm", "rain_last_3h_mm", "wind_ms"]]
+    assert weather.iloc[0].tolist() == [21.5, 0.4, 1.2, 3.0]
+    assert weather.iloc[1].tolist()[1:3] == [0.4, 0.4]
+    assert weather.iloc[1:4].isna().sum().tolist() == [3, 2, 2, 3]
+    assert weather.iloc[2:4].isna().all().all()
+    assert weather.iloc[4].tolist() == [-40.0, 100.0, 200.0, 0.0]  # the bounds are served
+
+
+def test_a_weather_refusal_comes_after_the_counter_and_the_time():
+    assert only_error({"counter": "Nowhere", "temperature": "warm"}).startswith("unknown_counter")
+    late = {**SUMMER_8AM, "timestamp": "2025-06-01T08:00:00+02:00", "wind": -2}
+    assert only_error(late).startswith("date_out_of_range")
+    # the value shown is the first one that fails the reason given
+    both = only_error({**SUMMER_8AM, "temperature": 99, "rain": "lots"})
+    assert both.startswith("weather_not_a_number") and "(got 'rain=lots')" in both
+    two = only_error({**SUMMER_8AM, "temperature": 99, "wind": 99})
+    assert "(got 'temperature=99')" in two
 
 
 def test_no_request_column_at_all_is_missing_everything():

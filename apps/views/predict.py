@@ -94,6 +94,22 @@ with left:
     hour = st.selectbox(
         "Hour", list(range(24)), index=8, format_func="{:02d}:00".format, key="hour"
     )
+    with st.expander("Weather at that hour (what if?)"):
+        st.caption(
+            "Unset, the model takes the usual weather of that day and hour (the training "
+            "climatology)."
+        )
+        temperature = st.number_input(
+            "Temperature (°C)", -20.0, 45.0, value=None, step=1.0, key="what_if_temperature"
+        )
+        rain = st.number_input(
+            "Rain in the hour (mm)", 0.0, 50.0, value=None, step=0.5, key="what_if_rain"
+        )
+    what_if = {
+        name: value
+        for name, value in (("temperature", temperature), ("rain", rain))
+        if value is not None
+    }
 with right:
     st.pydeck_chart(
         counter_map(counters, counter),
@@ -114,7 +130,7 @@ with left:
         )
     )
     with app.shown_errors("Cannot predict"):
-        profile = forecasts.predict_day(loaded, counter, day)
+        profile = forecasts.predict_day(loaded, counter, day, {hour: what_if} if what_if else None)
         at = forecasts.pick_hour(profile, hour)
     if at is None:
         st.warning(f"{hour:02d}:00 does not exist on {day} in Paris: the clocks go forward.")
@@ -133,6 +149,15 @@ with left:
             f"Predicted bikes at {hour:02d}:00 on {day}",
             f"{at['prediction']:,.0f}",
             help="Bikes counted in the hour starting at that time.",
+        )
+    if what_if:
+        usual = forecasts.pick_hour(forecasts.predict_day(loaded, counter, day), hour)
+        shown = "probability" if classifier else "bikes"
+        st.caption(
+            f"With that weather; with the usual weather of the day: "
+            f"{usual['prediction']:,.2f} {shown}."
+            if usual is not None and pd.notna(usual["prediction"])
+            else "With that weather."
         )
 
 reference = app.reference_profile(loaded)

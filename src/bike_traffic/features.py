@@ -66,6 +66,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "year",
     "day_of_week",
     "day_of_year",
+    "day_index",
     "is_weekend",
     "is_holiday",
     "bridge_day",
@@ -93,6 +94,10 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 #: What the predictor keeps of each training counter (to rebuild a request's features).
 COUNTER_COLUMNS: tuple[str, ...] = (COUNTER, COUNTER_ID, SITE_ID, SITE, "latitude", "longitude")
 
+
+#: The local date ``day_index`` counts days from: a fixed origin, so that it means the
+#: same in training and at serving time.
+DAY_INDEX_ORIGIN = pd.Timestamp("2000-01-01")
 
 #: The weather columns of the feature table (``exogenous.weather``'s climatology values).
 WEATHER_COLUMNS: tuple[str, ...] = CLIMATOLOGY_VALUES
@@ -194,7 +199,9 @@ def add_features(
     """Build the feature table every model shares.
 
     Local time (Europe/Paris) gives hour, day of month, month, year, day of week
-    (Monday=0), day of year, weekend, and sine/cosine encodings of the cyclical ones; the
+    (Monday=0), day of year, ``day_index`` (days since 2000-01-01: the trend, which trees
+    hold at its last level beyond the training period), weekend, and sine/cosine encodings
+    of the cyclical ones; the
     calendar gives French public holidays, bridge days and the zone's school holidays;
     the restriction table gives lockdown and curfew in force at that hour; the sun gives
     daylight; the weather is, in order of preference, what the row itself carries (a
@@ -243,6 +250,7 @@ def add_features(
             "year": local.dt.year.astype("int16"),
             "day_of_week": dow,
             "day_of_year": doy,
+            "day_index": (local.dt.tz_localize(None).dt.normalize() - DAY_INDEX_ORIGIN).dt.days,
             "is_weekend": dow >= 5,
             **{
                 c: per_hour[c].to_numpy(dtype=bool)

@@ -1,12 +1,20 @@
 """Project settings. See https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
 
 import os
+import warnings
 
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
 from bike_traffic.hooks import StorageCredentialsHooks, TrackingHooks
 from bike_traffic.project import project_root
+
+# Kedro's OmegaConfigLoader and kedro-mlflow still call OmegaConf.register_new_resolver,
+# which the installed omegaconf deprecates: three warnings on every command, none of
+# them actionable here. Drop this filter once they call register_resolver.
+warnings.filterwarnings(
+    "ignore", message=r"register_new_resolver\(\) is deprecated", category=UserWarning
+)
 
 
 def experiment_artifacts(default: str) -> str | None:

@@ -277,13 +277,16 @@ def parse_requests(
     weather["rain_last_3h"] = weather["rain_last_3h"].where(~rain_only, weather["rain"])
     not_a_number = pd.Series(False, index=index)
     out_of_range = pd.Series(False, index=index)
-    bad_weather = pd.Series(pd.NA, index=index, dtype="string")  # the first bad value
+    # the first value that fails each check, shown with that check's reason
+    not_a_number_value = pd.Series(pd.NA, index=index, dtype="string")
+    out_of_range_value = pd.Series(pd.NA, index=index, dtype="string")
     for name, (_, low, high) in REQUEST_WEATHER.items():
         text, value = weather_text[name], weather[name]
         wrong = text.notna() & (value.isna() | ~np.isfinite(value.fillna(0)))
         outside = value.notna() & ~value.between(low, high) & ~wrong
-        first = (wrong | outside) & bad_weather.isna()
-        bad_weather[first] = name + "=" + text[first]
+        for shown_value, failed in ((not_a_number_value, wrong), (out_of_range_value, outside)):
+            first = failed & shown_value.isna()
+            shown_value[first] = name + "=" + text[first]
         not_a_number |= wrong
         out_of_range |= outside
     checks = {
@@ -308,8 +311,8 @@ def parse_requests(
         "hour_out_of_range": hour_text,
         "clock_change": stamp_text.where(has_stamp, date_text + " " + hour_text),
         "date_out_of_range": local_date.dt.date.astype("string"),
-        "weather_not_a_number": bad_weather,
-        "weather_out_of_range": bad_weather,
+        "weather_not_a_number": not_a_number_value,
+        "weather_out_of_range": out_of_range_value,
     }
     error = pd.Series(None, index=index, dtype=object)
     for reason in REQUEST_RULES:

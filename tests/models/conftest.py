@@ -83,9 +83,7 @@ def classifier_estimator(small_split, thresholds):
 
 
 @pytest.fixture(scope="session")
-def classifier_predictor(
-    classifier_estimator, thresholds, small_split, small_context
-) -> Predictor:
+def classifier_predictor(classifier_estimator, thresholds, small_split, small_context) -> Predictor:
     return package(
         "affluence_classifier",
         classifier_estimator,

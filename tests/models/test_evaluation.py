@@ -66,9 +66,14 @@ def test_train_sample_is_fixed_and_bounded(small_split):
 # ---------------------------------------------------------------- metrics
 def test_regression_metrics_perfect_and_known_values():
     y = np.array([1.0, 2.0, 3.0])
-    assert regression_metrics(y, y) == {"rmse": 0.0, "mae": 0.0, "r2": 1.0}
+    assert regression_metrics(y, y) == {"rmse": 0.0, "mae": 0.0, "r2": 1.0, "rmse_log1p": 0.0}
     off = regression_metrics(y, y + 2)
     assert off["rmse"] == pytest.approx(2.0) and off["mae"] == pytest.approx(2.0)
+    # rmse_log1p scores log(1 + count), a negative prediction as zero
+    expected = np.sqrt(np.mean((np.log1p(y + 2) - np.log1p(y)) ** 2))
+    assert off["rmse_log1p"] == pytest.approx(expected)
+    clipped = regression_metrics(np.array([0.0, 4.0]), np.array([-5.0, 4.0]))
+    assert clipped["rmse_log1p"] == 0.0 and clipped["rmse"] == pytest.approx(np.sqrt(12.5))
 
 
 def test_classification_metrics_handles_a_single_class():
@@ -173,8 +178,8 @@ def test_score_predictor_gives_the_run_s_own_test_scores(
     train, test = small_split
     judged, _ = evaluate_regressor(rf_predictor, train, test)
     rescored = score_predictor(rf_predictor, test)
-    assert set(rescored) == {"rmse", "mae", "r2", "test_rows_refused"}
-    assert all(rescored[k] == pytest.approx(judged[k]) for k in ("rmse", "mae", "r2"))
+    assert set(rescored) == {"rmse", "mae", "r2", "rmse_log1p", "test_rows_refused"}
+    assert all(rescored[k] == pytest.approx(judged[k]) for k in ("rmse", "mae", "r2", "rmse_log1p"))
     judged, _ = evaluate_classifier(classifier_predictor, train, test)
     rescored = score_predictor(classifier_predictor, test)
     assert rescored["f1_score"] == pytest.approx(judged["f1_score"])

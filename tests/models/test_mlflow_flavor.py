@@ -142,8 +142,18 @@ def test_the_logged_model_carries_its_signature_example_and_code(trained_project
     mlflow.set_tracking_uri(tracking_uri(trained_project))
     info = mlflow.models.get_model_info("models:/bike-traffic-rf/1")
     inputs = {c["name"]: c for c in info.signature.inputs.to_dict()}
-    assert set(inputs) == {"counter", "timestamp", "date", "hour"}
-    assert inputs["counter"]["required"] and not inputs["timestamp"]["required"]
+    assert set(inputs) == {
+        "counter",
+        "timestamp",
+        "date",
+        "hour",
+        "temperature",
+        "rain",
+        "rain_last_3h",
+        "wind",
+    }
+    assert inputs["counter"]["required"]
+    assert not any(c["required"] for name, c in inputs.items() if name != "counter")
     outputs = [c["name"] for c in info.signature.outputs.to_dict()]
     assert outputs == ["prediction", "error"]
     assert info.flavors["python_function"]["loader_module"] == LOADER_MODULE

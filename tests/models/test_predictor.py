@@ -228,7 +228,16 @@ def test_an_unknown_model_type_is_refused(rf_estimator, small_split, small_conte
 def test_signature_lists_the_raw_inputs_and_the_outputs(rf_predictor, classifier_predictor):
     signature = rf_predictor.signature()
     inputs = {c["name"]: c["required"] for c in signature.inputs.to_dict()}
-    assert inputs == {"counter": True, "timestamp": False, "date": False, "hour": False}
+    assert inputs == {
+        "counter": True,
+        "timestamp": False,
+        "date": False,
+        "hour": False,
+        "temperature": False,
+        "rain": False,
+        "rain_last_3h": False,
+        "wind": False,
+    }
     assert [c["name"] for c in signature.outputs.to_dict()] == ["prediction", "error"]
     outputs = classifier_predictor.signature().outputs.to_dict()
     assert [c["name"] for c in outputs] == ["label", "probability", "error"]
@@ -279,7 +288,7 @@ def test_a_folder_of_another_layout_is_refused(rf_predictor, tmp_path, layout):
     rf_predictor.save(folder)
     described = folder / DESCRIPTION_FILE
     description = json.loads(described.read_text())
-    assert description["format"] == FORMAT_VERSION == 2
+    assert description["format"] == FORMAT_VERSION == 3
     if layout is None:
         description.pop("format")
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,9 +15,12 @@ import yaml
 from bike_traffic.models.persistence import UntrustedModelError
 from bike_traffic.models.predictor import PredictorFormatError
 from bike_traffic.project import open_project
-from bike_traffic.registry import RegistryError
+from bike_traffic.registry import NoChampionError, RegistryError
+from bike_traffic.registry.client import client
 from bike_traffic.registry.history import current_champion
 from bike_traffic.registry.loading import LoadedModel, load_model
+from bike_traffic.registry.operations import promote
+from tests.conftest import tracking_uri
 from tests.registry.copies import register_copy
 
 
@@ -94,11 +98,24 @@ def test_unknown_selectors_and_missing_models_are_registry_errors(trained_projec
         load_model("rf", "best", history=[], env="test")
     with pytest.raises(RegistryError, match="Unknown selector 'latest'"):
         load_model("rf", "latest", history=history, env="test")
-    # nn v1 stayed below the floor: no champion in the registry, none in summary.json
-    with pytest.raises(RegistryError, match="names no champion of type 'nn'"):
+    # nn v1 stays below its floor in conf/test: the registry answers it has no champion
+    with pytest.raises(NoChampionError, match="bike-traffic-nn has no champion.*promote nn"):
         load_model("nn", history=history, env="test")
+    with pytest.raises(NoChampionError):
+        load_model("nn")  # the registry's answer needs no summary.json
     with pytest.raises(RegistryError, match="no summary.json history"):
-        load_model("nn")
+        load_model("nn", use_registry=False)
+
+
+def test_the_registry_answer_wins_over_a_summary_json_that_disagrees(trained_project):
+    """A summary.json naming a champion the registry does not have is not served from."""
+    _, history = _opened(trained_project)
+    history += promote("nn", 1, history, "test")
+    registry = client(tracking_uri(trained_project))
+    registry.delete_registered_model_alias("bike-traffic-nn", "champion")
+    assert current_champion(history, "nn", "test")["version"] == 1  # summary.json still says so
+    with pytest.raises(NoChampionError):
+        load_model("nn", history=history, env="test")
 
 
 def test_without_the_registry_summary_json_gives_the_same_model(trained_project, caplog):
@@ -121,6 +138,9 @@ def test_without_the_registry_summary_json_gives_the_same_model(trained_project,
 def test_an_unreachable_sqlite_store_falls_back_to_summary_json(trained_project, tmp_path):
     test, history = _opened(trained_project)
     requests = _requests(test)
+    if current_champion(history, "affluence_classifier", "test") is None:
+        # under its floor on the small data: made champion by hand, as an operator would
+        history += promote("affluence_classifier", 1, history, "test")
     registry = load_model("affluence_classifier", history=history, env="test")
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("")  # MLflow cannot create a store below a file
@@ -162,10 +182,12 @@ class Tripwire:
 @pytest.mark.parametrize(
     ("payload", "untrusted"),
     [
-        (functools.partial(print, "tampered"), "functools.partial"),
+        # functools.partial is trusted (HistGradientBoosting keeps one), what it wraps is not
+        (functools.partial(print, "tampered"), "builtins.print"),
+        (operator.methodcaller("system", "echo tampered"), "operator.methodcaller"),
         (Tripwire(), "Tripwire"),
     ],
-    ids=["partial-print", "custom-class"],
+    ids=["partial-print", "methodcaller", "custom-class"],
 )
 def test_a_tampered_estimator_is_refused_and_never_runs(
     trained_project, capsys, use_registry, payload, untrusted

@@ -115,7 +115,7 @@ def test_archive_drops_the_aliases_and_tags_the_version(trained_project):
     assert client.get_model_version(RF, "1").tags["archived"] == "true"
     after = [*_history(trained_project), *entries]
     assert current_champion(after, "rf", "test") is None
-    with pytest.raises(RegistryError, match="names no champion"):
+    with pytest.raises(RegistryError, match="bike-traffic-rf has no champion"):
         load_model("rf", history=after, env="test")
 
 
@@ -135,6 +135,8 @@ def test_unknown_versions_and_types_are_refused(trained_project):
         promote("rf", 9, history, "test")
     with pytest.raises(RegistryError, match="bike-traffic-nn has no version 4"):
         archive("nn", 4, "test")
-    with pytest.raises(UnknownModelTypeError, match="Unknown model type 'gbm'"):
-        promote("gbm", 1, history, "test")
+    with pytest.raises(RegistryError, match="bike-traffic-gbm has no version 1"):
+        promote("gbm", 1, history, "test")  # a known type, never registered here
+    with pytest.raises(UnknownModelTypeError, match="Unknown model type 'xgboost'"):
+        promote("xgboost", 1, history, "test")
     assert _aliases(trained_project) == {CHALLENGER: 1, CHAMPION: 1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bike_traffic.models.evaluation import predict_rows
@@ -84,3 +85,17 @@ def test_the_historical_profile_is_the_naive_table(small_split):
 def test_the_map_opens_on_the_counters(counters):
     view = forecasts.map_view(counters)
     assert 48.8 < view["latitude"] < 48.92 and 2.2 < view["longitude"] < 2.5
+
+
+def test_what_if_weather_changes_only_the_hour_it_is_given_for(rf, counters):
+    name = counters["nom_du_compteur"].iloc[0]
+    usual = forecasts.predict_day(rf, name, dt.date(2024, 4, 2))
+    cold = forecasts.predict_day(rf, name, dt.date(2024, 4, 2), {8: {"temperature": -15.0}})
+    changed = usual["prediction"].to_numpy() != cold["prediction"].to_numpy()
+    assert set(usual.loc[changed, "hour"]) <= {8}
+    answer = rf.predict(
+        pd.DataFrame(
+            {"counter": [name], "date": ["2024-04-02"], "hour": [8], "temperature": [-15.0]}
+        )
+    )
+    assert forecasts.pick_hour(cold, 8)["prediction"] == answer["prediction"].iloc[0]

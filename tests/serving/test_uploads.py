@@ -177,3 +177,32 @@ def test_the_download_is_a_csv_of_the_scored_rows(rf, small_raw):
 def test_the_package_imports_nothing_from_the_app():
     src = Path(uploads.__file__).resolve().parents[1]
     assert not [p for p in src.rglob("*.py") if "app_support" in p.read_text(encoding="utf-8")]
+
+
+def test_a_requests_table_may_give_the_weather_and_bad_values_are_refused(rf, counters):
+    name = counters["nom_du_compteur"].iloc[0]
+    text = pd.DataFrame(
+        {
+            "nom_du_compteur": [name] * 3,
+            "date": ["2024-04-02"] * 3,
+            "hour": ["8"] * 3,
+            "temperature": ["", "-15", "hot"],
+            "rain": ["", "3", "999"],
+        }
+    ).to_csv(index=False)
+    result = uploads.score_upload(uploads.read_upload("w.csv", text.encode(), 50, 1000), rf)
+    assert result.scored["line"].tolist() == [2, 3]
+    expected = rf.predict(
+        pd.DataFrame(
+            {
+                "counter": [name] * 2,
+                "date": ["2024-04-02"] * 2,
+                "hour": [8, 8],
+                "temperature": [None, -15.0],
+                "rain": [None, 3.0],
+            }
+        )
+    )
+    assert result.scored["predicted_count"].tolist() == expected["prediction"].tolist()
+    assert result.refused["reason"].iloc[0].startswith("weather_not_a_number")
+    assert "temperature=hot" in result.refused["reason"].iloc[0]

@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 from fsspec.utils import infer_compression
-from kedro.io.core import DatasetError, get_filepath_str
+from kedro.io.core import AbstractDataset, DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset
 
 from bike_traffic.exogenous.weather import STATION_COLUMNS, TIME_COLUMNS
@@ -193,3 +193,57 @@ def check_synop_columns(data: pd.DataFrame, where: str) -> pd.DataFrame:
     if data.empty:
         raise DatasetError(f"SYNOP file '{where}' has a header but no rows.")
     return data
+
+
+class SynopYearsDataset(AbstractDataset[None, pd.DataFrame]):
+    """Several yearly SYNOP files read as one: Météo-France's archives are one file a year.
+
+    ``filepath`` holds ``{year}``, replaced by each of ``years``; each file is read by
+    :class:`SynopDataset` (any layout, any fsspec filesystem) and the rows are put one after
+    the other (the cleaning sorts them and keeps the station's). Read-only.
+
+    Example (``conf/portal/catalog.yml``)::
+
+        raw_weather:
+          type: bike_traffic.exogenous.datasets.SynopYearsDataset
+          filepath: https://object.files.data.gouv.fr/meteofrance/data/synchro_ftp/OBS/SYNOP/synop_{year}.csv.gz
+          years: [2025, 2026]
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        years: list[int],
+        load_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        fs_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Args: as :class:`SynopDataset`'s, ``filepath`` with ``{year}``, and the years."""
+        if "{year}" not in filepath:
+            raise DatasetError(f"SynopYearsDataset: filepath {filepath!r} has no '{{year}}'.")
+        if not years:
+            raise DatasetError("SynopYearsDataset: give at least one year.")
+        self._filepath = filepath
+        self._years = [int(y) for y in years]
+        self.metadata = metadata
+        self._files = [
+            SynopDataset(
+                filepath=filepath.format(year=year),
+                load_args=load_args,
+                credentials=credentials,
+                fs_args=fs_args,
+            )
+            for year in self._years
+        ]
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "years": self._years}
+
+    def load(self) -> pd.DataFrame:
+        """Every year's reports, as text, one year after the other."""
+        return pd.concat([file.load() for file in self._files], ignore_index=True)
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Not supported: the yearly archives are Météo-France's."""
+        raise DatasetError("SynopYearsDataset is read-only.")

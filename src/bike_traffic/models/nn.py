@@ -1,5 +1,11 @@
 """The neural network: Keras 3 (TensorFlow) with an embedding of the counter.
 
+With ``features.offset: naive`` the network learns a multiplier of the naive table (the
+mean count of the row's counter x hour x weekday/weekend on train): its output is
+``naive x exp(f(x))``, so it starts from the lookup table and learns what weather,
+calendar, restrictions and trend change to it (a log-link with an offset, as in a
+Poisson GLM); train with ``loss: poisson``.
+
 The fitted preprocessing (counter vocabulary, numeric means and scales, target scale)
 is a plain JSON-able dict that travels with the network in the logged predictor, so
 inference applies exactly the transform training used. TensorFlow is imported inside
@@ -16,6 +22,7 @@ import pandas as pd
 
 from bike_traffic.features import TARGET
 from bike_traffic.models import target as target_transform
+from bike_traffic.models.evaluation import BASELINE_KEYS, fit_naive_baseline
 from bike_traffic.raw_format import TIMESTAMP
 
 logger = logging.getLogger(__name__)
@@ -38,22 +45,44 @@ def fit_preprocessor(
 
     Args:
         train: Train rows.
-        features: ``params:nn.features`` (``counter``: column name, ``numeric``: columns).
+        features: ``params:nn.features`` (``counter``: column name, ``numeric``: columns,
+            ``offset``: ``naive`` to learn a multiplier of the naive table, else none).
+        target: ``params:nn.target``: ``none`` or ``log1p``.
 
     Returns:
         ``{"counter_column", "vocabulary", "numeric", "mean", "scale", "target",
-        "target_scale"}`` (``target``: ``params:nn.target``, ``none`` or ``log1p``; the
-        network learns the transformed count divided by ``target_scale``).
+        "target_scale"}`` and, with an offset, ``"offset"`` (the naive table and its
+        fallbacks); the network learns the transformed count divided by ``target_scale``.
     """
     numeric = list(features["numeric"])
     values = train[numeric].astype("float64")
     scale = values.std(ddof=0).replace(0, 1.0)
+    offset = {}
+    if features.get("offset") == "naive":
+        table = fit_naive_baseline(train)
+        offset = {
+            "offset": {
+                "keys": [_key(row) for row in table[list(BASELINE_KEYS)].itertuples(index=False)],
+                "values": table["baseline"].round(6).tolist(),
+                "per_counter": {
+                    str(k): round(float(v), 6)
+                    for k, v in train.groupby(features["counter"], observed=True)[TARGET]
+                    .mean()
+                    .items()
+                },
+                "overall": float(train[TARGET].mean()),
+            }
+        }
     return {
+        **offset,
         "counter_column": features["counter"],
         "vocabulary": sorted(train[features["counter"]].dropna().astype(str).unique().tolist()),
         "numeric": numeric,
         "mean": values.mean().round(10).tolist(),
         "scale": scale.round(10).tolist(),
+        # the range seen in training: beyond it a value is held at the edge (as trees do)
+        "low": values.min().round(10).tolist(),
+        "high": values.max().round(10).tolist(),
         "target": target_transform.check(target),
         "target_scale": float(
             max(target_transform.forward(train[TARGET].to_numpy(), target).mean(), 1e-6)
@@ -61,25 +90,51 @@ def fit_preprocessor(
     }
 
 
+def _key(values: tuple) -> str:
+    """The naive table's key of a row: counter, hour and weekend flag as one string."""
+    counter, hour, weekend = values
+    return f"{counter}|{int(hour)}|{int(bool(weekend))}"
+
+
+def naive_offset(preprocessor: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
+    """The naive table's count for each row (counter, then overall means for unseen keys)."""
+    offset = preprocessor["offset"]
+    table = dict(zip(offset["keys"], offset["values"], strict=True))
+    keys = [_key(row) for row in frame[list(BASELINE_KEYS)].itertuples(index=False)]
+    per_counter = frame[BASELINE_KEYS[0]].astype(str).map(offset["per_counter"])
+    values = pd.Series(keys, index=frame.index).map(table).fillna(per_counter)
+    return values.fillna(offset["overall"]).to_numpy(dtype="float64")
+
+
 def transform(preprocessor: dict[str, Any], frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Apply the fitted preprocessing: counter -> index (0 = unseen), numbers -> z-scores.
+    """Apply the fitted preprocessing: counter -> index (0 = unseen), numbers -> z-scores
+    of the value held within the range seen in training (a network would extrapolate a
+    hotter summer or a later date linearly; trees hold the edge, and so does this).
 
     Args:
         preprocessor: Output of :func:`fit_preprocessor`.
-        frame: Rows with the counter and numeric columns.
+        frame: Rows with the counter and numeric columns (and, with an offset, hour
+            and weekend flag).
 
     Returns:
-        ``{"counter": int32 (n, 1), "numeric": float32 (n, k)}``, the model's inputs.
+        ``{"counter": int32 (n, 1), "numeric": float32 (n, k)}``, the model's inputs, and
+        with an offset ``"offset"``: the log of the naive count, scaled as the target.
     """
     lookup = {name: i + 1 for i, name in enumerate(preprocessor["vocabulary"])}
     counter = frame[preprocessor["counter_column"]].astype(str).map(lookup)
     counter = counter.fillna(OOV_INDEX).to_numpy(dtype="int32").reshape(-1, 1)
     numeric = frame[preprocessor["numeric"]].astype("float64").to_numpy()
+    if "low" in preprocessor:
+        numeric = np.clip(numeric, preprocessor["low"], preprocessor["high"])
     numeric = (numeric - np.asarray(preprocessor["mean"])) / np.asarray(preprocessor["scale"])
-    return {"counter": counter, "numeric": numeric.astype("float32")}
+    inputs = {"counter": counter, "numeric": numeric.astype("float32")}
+    if "offset" in preprocessor:
+        scaled = naive_offset(preprocessor, frame) / preprocessor["target_scale"]
+        inputs["offset"] = np.log(np.maximum(scaled, 1e-3)).astype("float32").reshape(-1, 1)
+    return inputs
 
 
-def build_model(vocabulary_size: int, n_numeric: int, params: dict[str, Any]):
+def build_model(vocabulary_size: int, n_numeric: int, params: dict[str, Any], offset: bool = False):
     """Embedding(counter) ++ numeric -> Dense 128 -> Dropout -> 64 -> Dropout -> 32 -> 1.
 
     Args:
@@ -87,9 +142,11 @@ def build_model(vocabulary_size: int, n_numeric: int, params: dict[str, Any]):
         n_numeric: Number of numeric inputs.
         params: ``params:nn.model`` (``embedding_dim``, ``units``, ``dropout``,
             ``learning_rate``, ``loss``).
+        offset: Whether the output multiplies the naive count (input ``offset``, its log):
+            ``exp(offset + f(x))``.
 
     Returns:
-        A compiled ``keras.Model`` with inputs ``counter`` and ``numeric``.
+        A compiled ``keras.Model`` with inputs ``counter``, ``numeric`` (and ``offset``).
     """
     import keras
 
@@ -104,9 +161,16 @@ def build_model(vocabulary_size: int, n_numeric: int, params: dict[str, Any]):
         x = keras.layers.Dense(int(width), activation="relu")(x)
         if i < len(dropout) and dropout[i]:
             x = keras.layers.Dropout(float(dropout[i]))(x)
-    activation = "softplus" if params["loss"] == "poisson" else "linear"
-    output = keras.layers.Dense(1, activation=activation, name="count")(x)
-    model = keras.Model(inputs={"counter": counter, "numeric": numeric}, outputs=output)
+    inputs = {"counter": counter, "numeric": numeric}
+    if offset:
+        inputs["offset"] = keras.Input(shape=(1,), dtype="float32", name="offset")
+        change = keras.layers.Dense(1, activation="linear", name="log_multiplier")(x)
+        log_rate = keras.layers.Add()([inputs["offset"], change])
+        output = keras.layers.Activation("exponential", name="count")(log_rate)
+    else:
+        activation = "softplus" if params["loss"] == "poisson" else "linear"
+        output = keras.layers.Dense(1, activation=activation, name="count")(x)
+    model = keras.Model(inputs=inputs, outputs=output)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=float(params["learning_rate"])),
         loss=params["loss"],
@@ -145,7 +209,12 @@ def fit(
     scale = preprocessor["target_scale"]
     kind = preprocessor.get("target", "none")
     if initial_model is None:
-        model = build_model(len(preprocessor["vocabulary"]), len(preprocessor["numeric"]), params)
+        model = build_model(
+            len(preprocessor["vocabulary"]),
+            len(preprocessor["numeric"]),
+            params,
+            offset="offset" in preprocessor,
+        )
     else:
         model = initial_model
         model.compile(

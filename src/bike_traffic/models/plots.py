@@ -17,7 +17,9 @@ from bike_traffic.features import TARGET
 from bike_traffic.models.rf import feature_importances
 
 if TYPE_CHECKING:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+else:  # matplotlib loads on the first plot; Kedro's type checks still resolve the hints
+    Figure = Any
 
 
 def pyplot() -> ModuleType:
@@ -39,7 +41,7 @@ def pyplot() -> ModuleType:
 
 def plot_regression_predictions(
     predictions: pd.DataFrame, model_label: str
-) -> tuple[plt.Figure, plt.Figure]:
+) -> tuple[Figure, Figure]:
     """Predicted vs actual, and error by hour of day, on the test set.
 
     Args:
@@ -57,7 +59,7 @@ def plot_regression_predictions(
     )
 
 
-def plot_predicted_vs_actual(test: pd.DataFrame, y_pred: np.ndarray, title: str) -> plt.Figure:
+def plot_predicted_vs_actual(test: pd.DataFrame, y_pred: np.ndarray, title: str) -> Figure:
     """Scatter (hexbin) of predicted against observed counts on the test set.
 
     Args:
@@ -78,7 +80,7 @@ def plot_predicted_vs_actual(test: pd.DataFrame, y_pred: np.ndarray, title: str)
     return fig
 
 
-def plot_error_by_hour(test: pd.DataFrame, y_pred: np.ndarray, title: str) -> plt.Figure:
+def plot_error_by_hour(test: pd.DataFrame, y_pred: np.ndarray, title: str) -> Figure:
     """Mean absolute error and mean error by local hour of day on the test set.
 
     Args:
@@ -101,7 +103,7 @@ def plot_error_by_hour(test: pd.DataFrame, y_pred: np.ndarray, title: str) -> pl
     return fig
 
 
-def plot_feature_importances(model: Any) -> plt.Figure:
+def plot_feature_importances(model: Any) -> Figure:
     """Bar chart of the forest's impurity-based feature importances.
 
     Args:
@@ -120,7 +122,7 @@ def plot_feature_importances(model: Any) -> plt.Figure:
     return fig
 
 
-def plot_training_curves(history: dict[str, list[float]]) -> plt.Figure:
+def plot_training_curves(history: dict[str, list[float]]) -> Figure:
     """Training and validation loss by epoch.
 
     Args:
@@ -139,7 +141,7 @@ def plot_training_curves(history: dict[str, list[float]]) -> plt.Figure:
     return fig
 
 
-def plot_confusion_and_roc(predictions: pd.DataFrame) -> tuple[plt.Figure, plt.Figure]:
+def plot_confusion_and_roc(predictions: pd.DataFrame) -> tuple[Figure, Figure]:
     """Confusion matrix and ROC curve on the test set.
 
     Args:

@@ -34,9 +34,10 @@ from bike_traffic.validation import REQUEST_WEATHER, DateRange, parse_requests
 
 logger = logging.getLogger(__name__)
 
-#: The version of the stored predictor's layout. A model logged before the raw-input
-#: predictor existed (a bare scikit-learn or TensorFlow model) has none.
-FORMAT_VERSION = 2
+#: The version of the stored predictor's layout (3: it carries its feature context). A model
+#: logged before the raw-input predictor existed (a bare scikit-learn or TensorFlow model)
+#: has none.
+FORMAT_VERSION = 3
 
 #: The file of a stored predictor that describes it.
 DESCRIPTION_FILE = "predictor.json"

@@ -22,6 +22,10 @@ class RegistryError(RuntimeError):
     """A registry request that cannot be carried out (unknown name, version...)."""
 
 
+class NoChampionError(RegistryError):
+    """The model type has no champion (no ``champion`` alias): nothing to compare with."""
+
+
 def now() -> str:
     """The current UTC time, ISO 8601, as every summary entry stamps it."""
     return datetime.now(UTC).isoformat(timespec="seconds")

@@ -22,7 +22,7 @@ from bike_traffic.models.evaluation import score_predictor
 from bike_traffic.models.mlflow_flavor import load_predictor
 from bike_traffic.models.predictor import Predictor
 from bike_traffic.models.spec import ModelSpec, model_spec
-from bike_traffic.registry import CHALLENGER, CHAMPION, RegistryError
+from bike_traffic.registry import CHALLENGER, CHAMPION, NoChampionError, RegistryError
 from bike_traffic.registry.client import client
 from bike_traffic.registry.history import _entries, best_entry, current_champion
 
@@ -59,6 +59,20 @@ class LoadedModel:
         return score_predictor(self.predictor, test)
 
 
+def _not_found(exc: Exception) -> bool:
+    """Whether the registry answered that a registered model or an alias does not exist.
+
+    MLflow says ``RESOURCE_DOES_NOT_EXIST`` for an unknown registered model and
+    ``INVALID_PARAMETER_VALUE`` ("Registered model alias ... not found") for an unset
+    alias, from a local store and from a server alike.
+    """
+    code = getattr(exc, "error_code", None)
+    message = str(getattr(exc, "message", exc))
+    return code == "RESOURCE_DOES_NOT_EXIST" or (
+        code == "INVALID_PARAMETER_VALUE" and "alias" in message and "not found" in message
+    )
+
+
 def resolve_version(
     spec: ModelSpec,
     which: str | int,
@@ -71,7 +85,17 @@ def resolve_version(
     if isinstance(which, int) or str(which).isdigit():
         return mlflow_client.get_model_version(name, str(int(which)))
     if which in (CHAMPION, CHALLENGER):
-        return mlflow_client.get_model_version_by_alias(name, which)
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return mlflow_client.get_model_version_by_alias(name, which)
+        except MlflowException as exc:
+            if which == CHAMPION and _not_found(exc):
+                raise NoChampionError(
+                    f"{name} has no champion (the registry says: {exc.message}). Train one "
+                    f"above its floor, or `kedro models promote {spec.model_type} <version>`."
+                ) from exc
+            raise
     if which == "best":
         entry = best_entry(history or [], spec.model_type, env)
         if entry is None:
@@ -155,6 +179,7 @@ def load_model(
         A :class:`LoadedModel`.
 
     Raises:
+        NoChampionError: When the registry answers that the type has no champion.
         RegistryError: When neither the registry nor ``summary.json`` knows the model.
         PredictorFormatError: When the model found cannot serve (logged before the
             raw-input predictor, or with another loader), saying how to retrain.
@@ -165,7 +190,7 @@ def load_model(
             raise ConnectionError("the MLflow registry was reported unreachable")
         mlflow_client = client(tracking_uri)
         version = resolve_version(spec, which, history, env, mlflow_client)
-    except RegistryError:
+    except RegistryError:  # NoChampionError among them: the registry answered
         raise
     except Exception as exc:  # noqa: BLE001  (server down, alias missing...: try summary.json)
         if not history:

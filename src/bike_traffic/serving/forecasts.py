@@ -29,8 +29,17 @@ def day_hours(day: Any) -> pd.DatetimeIndex:
     ).tz_convert("UTC")
 
 
-def _ask(model: LoadedModel, counters: list[str], stamps: pd.DatetimeIndex) -> pd.DataFrame:
-    """The predictor's answer for each counter at each instant (counter-major order)."""
+def _ask(
+    model: LoadedModel,
+    counters: list[str],
+    stamps: pd.DatetimeIndex,
+    weather: dict[int, dict[str, float]] | None = None,
+) -> pd.DataFrame:
+    """The predictor's answer for each counter at each instant (counter-major order).
+
+    ``weather`` gives, by local hour, the weather inputs of those hours' requests
+    (``temperature``, ``rain``...); other hours take the predictor's climatology.
+    """
     requests = pd.DataFrame(
         {
             "counter": np.repeat(np.asarray(counters, dtype=object), len(stamps)),
@@ -38,6 +47,12 @@ def _ask(model: LoadedModel, counters: list[str], stamps: pd.DatetimeIndex) -> p
         }
     )
     requests["timestamp"] = pd.to_datetime(requests["timestamp"], utc=True)
+    hours = requests["timestamp"].dt.tz_convert(PARIS_TZ).dt.hour
+    for hour, given in (weather or {}).items():
+        for name, value in given.items():
+            if name not in requests:
+                requests[name] = np.nan
+            requests.loc[hours == int(hour), name] = float(value)
     answers = model.predictor.predict_values(requests)
     local = requests["timestamp"].dt.tz_convert(PARIS_TZ)
     return pd.DataFrame(
@@ -52,20 +67,28 @@ def _ask(model: LoadedModel, counters: list[str], stamps: pd.DatetimeIndex) -> p
     )
 
 
-def predict_day(model: LoadedModel, counter: str, day: Any) -> pd.DataFrame:
+def predict_day(
+    model: LoadedModel,
+    counter: str,
+    day: Any,
+    weather: dict[int, dict[str, float]] | None = None,
+) -> pd.DataFrame:
     """The model's prediction for each hour of a local day at one counter.
 
     Args:
         model: A loaded model.
         counter: The counter's name.
         day: The local date.
+        weather: What-if weather by local hour (``{8: {"rain": 2.0}}``: it rains 2 mm at
+            8:00), the request inputs of :data:`bike_traffic.validation.REQUEST_WEATHER`;
+            the other hours (and inputs) take the training climatology.
 
     Returns:
         ``date_et_heure_de_comptage`` (local), ``hour``, ``is_weekend``, ``prediction``
         (count, or P(high) for the classifier) and ``error`` (why an hour is not
         served), in time order.
     """
-    return _ask(model, [str(counter)], day_hours(day)).drop(columns=COUNTER)
+    return _ask(model, [str(counter)], day_hours(day), weather).drop(columns=COUNTER)
 
 
 def pick_hour(profile: pd.DataFrame, hour: int) -> pd.Series | None:

@@ -32,7 +32,13 @@ from bike_traffic.raw_format import (
     to_snake_case,
 )
 from bike_traffic.registry.loading import LoadedModel
-from bike_traffic.validation import SCORING_RULES, describe, first_failure, raw_row_checks
+from bike_traffic.validation import (
+    REQUEST_WEATHER,
+    SCORING_RULES,
+    describe,
+    first_failure,
+    raw_row_checks,
+)
 
 FEATURE_FORMAT = "requests table"
 RAW_FORMAT = "raw export"
@@ -150,6 +156,7 @@ def _requests(upload: Upload) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
                 "timestamp": snake.get(TIMESTAMP),
                 "date": snake.get("date"),
                 "hour": snake.get("hour"),
+                **{name: snake[name] for name in REQUEST_WEATHER if name in snake},
             }
         )
         return requests, pd.Series(None, index=frame.index, dtype=object), observed

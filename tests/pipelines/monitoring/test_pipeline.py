@@ -107,14 +107,14 @@ def _gcsfs_defaults_cleared() -> Iterator[None]:
 @pytest.mark.slow
 @pytest.mark.usefixtures("_gcsfs_defaults_cleared")
 def test_in_prod_reports_and_decisions_are_on_the_bucket(
-    project_copy, gcs_shared_emulator, small_raw, monkeypatch
+    project_copy, gcs_shared_emulator, small_generated, monkeypatch
 ):
+    from tests.test_prod import _seed_raw_export
+
     bucket = gcs_shared_emulator.bucket
     monkeypatch.setenv("BIKE_TRAFFIC_BUCKET", bucket)
     monkeypatch.delenv("KEDRO_ENV", raising=False)
-    raw = f"gs://{bucket}/data/01_raw/comptage-velo-donnees-compteurs.csv"
-    with fsspec.open(raw, "w", token="anon", encoding="utf-8") as handle:
-        small_raw.to_csv(handle, sep=";", index=False)
+    _seed_raw_export(bucket, small_generated)
     run(project_copy, "data_cleaning", env="prod")
     run(project_copy, "monitoring", env="prod")  # no champion yet: drift alone decides
 

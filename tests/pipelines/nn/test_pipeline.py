@@ -11,7 +11,7 @@ import pytest
 
 from bike_traffic.models import nn
 from bike_traffic.models.plots import pyplot
-from bike_traffic.models.predictor import Predictor
+from bike_traffic.models.predictor import Predictor, requests_from_rows
 from bike_traffic.pipelines.nn import create_pipeline
 from tests.pipelines.slices import parameter, run_slice
 
@@ -28,10 +28,12 @@ KEPT = ["nn.metrics", "nn.model", "nn.preprocessor", "nn.training_history"]
 
 
 @pytest.fixture(scope="module")
-def out(small_split):
+def out(small_split, small_context):
     train, test = small_split
     outputs = run_slice(
-        create_pipeline(), {"train_baseline": train, "test_baseline": test}, keep=KEPT
+        create_pipeline(),
+        {"train_baseline": train, "test_baseline": test, "feature_context": small_context},
+        keep=KEPT,
     )
     yield outputs
     pyplot().close("all")
@@ -51,6 +53,13 @@ def test_a_short_training_with_conf_test_s_parameters(out, small_split):
     preprocessor = out["nn.preprocessor"]
     assert preprocessor["numeric"] == parameter("params:nn.features")["numeric"]
     assert preprocessor["vocabulary"] == sorted(small_split[0]["nom_du_compteur"].unique())
+    assert preprocessor["target"] == parameter("params:nn.target") == "none"
+
+
+def test_the_preprocessing_is_fitted_with_conf_s_target_transform():
+    # ``params:nn.target`` (none | log1p) is what the preprocessing and the network use
+    node = next(n for n in create_pipeline().nodes if n.name == "nn.fit_preprocessor")
+    assert "params:nn.target" in node.inputs
 
 
 def test_metrics_are_sane_beside_the_naive_baseline(out, small_split):
@@ -72,16 +81,16 @@ def test_the_bundle_holds_the_network_its_preprocessing_and_an_example(out, smal
     assert isinstance(predictor, Predictor) and predictor.spec.model_type == "nn"
     assert predictor.estimator is out["nn.model"]
     assert predictor.extras == {"preprocessor": out["nn.preprocessor"]}
+    assert predictor.context is not None and set(predictor.context) == {
+        "school_holidays",
+        "restrictions",
+        "climatology",
+    }
     answer = predictor.predict(bundle["input_example"])
     assert answer["error"].isna().all() and (answer["prediction"] >= 0).all()
     # served through the network's own predict, on the same rows
     test = small_split[1]
-    requests = pd.DataFrame(
-        {
-            "counter": test["nom_du_compteur"].astype(str),
-            "timestamp": test["date_et_heure_de_comptage"],
-        }
-    )
+    requests = requests_from_rows(test)  # with the weather the rows were built with
     expected = nn.predict(out["nn.model"], predictor.extras, test)
     served = predictor.predict(requests)["prediction"].to_numpy(dtype="float64")
     assert np.allclose(served, expected, rtol=1e-6)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from mlflow import MlflowClient
 
+from bike_traffic.models.spec import model_spec
 from bike_traffic.pipelines.registry.nodes import (
     apply_decision,
     decide_promotion,
@@ -15,7 +17,8 @@ from bike_traffic.pipelines.registry.nodes import (
     score_champion,
 )
 from bike_traffic.project import open_project
-from bike_traffic.registry import CHALLENGER, CHAMPION
+from bike_traffic.registry import CHALLENGER, CHAMPION, RegistryError
+from bike_traffic.registry.history import current_champion
 from tests.conftest import tracking_uri
 from tests.registry.copies import register_copy
 
@@ -37,6 +40,16 @@ def _registered(entry: dict) -> dict:
     """What register_model_version returns, for a summary.json model entry."""
     keys = ("registered_model", "version", "run_id", "model_uri", "artifact_location")
     return {"model_type": "rf", "code_version": "unknown", **{k: entry[k] for k in keys}}
+
+
+def _rescores(history: list[dict], settings: dict) -> list[tuple[str, str, int]]:
+    """The rescore entries expected: one per type of conf with a champion, in conf's order."""
+    expected = []
+    for model_type in settings["models"]:
+        champion = current_champion(history, model_type, settings["env"])
+        if champion is not None:
+            expected.append(("rescore", model_spec(model_type).summary_type, champion["version"]))
+    return expected
 
 
 def _aliases(root: Path, name: str) -> dict[str, int]:
@@ -83,6 +96,43 @@ def test_score_champion_rescores_the_champion_on_the_given_rows(trained_project)
 def test_score_champion_without_a_champion_is_empty(trained_project):
     test, _, _ = _opened(trained_project)
     assert score_champion({"model_type": "nn"}, test) == {}  # nn v1 stayed below the floor
+
+
+def test_a_champion_that_cannot_serve_is_reported_and_not_compared(trained_project):
+    test, history, settings = _opened(trained_project)
+    [entry] = [e for e in history if e["entry_type"] == "model" and e["model_type"] == "rf"]
+    mlmodel = Path(entry["artifact_location"].removeprefix("file://")) / "MLmodel"
+    old = {"artifact_path": "rf_model", "flavors": {"sklearn": {"pickled_model": "model.pkl"}}}
+    mlmodel.write_text(yaml.safe_dump(old), encoding="utf-8")
+    registered = {"model_type": "rf", "registered_model": "bike-traffic-rf", "version": 2}
+
+    champion = score_champion(registered, test)
+
+    assert champion["version"] == 1
+    assert "before the raw-input predictor" in champion["cannot_serve"]
+    metrics = {"rmse": entry["rmse"] * 10, "r2": 0.9}  # far worse than the old champion
+    decision = decide_promotion(
+        registered, metrics, champion, settings["models"]["rf"], settings, {"test_mode": False}
+    )
+    assert decision["outcome"] == "promoted"  # a model that serves beats one that cannot
+    assert decision["champion_version"] == 1 and decision["champion_score"] is None
+    assert decision["reasons"][0].startswith("the champion v1 cannot serve and is not compared")
+
+
+def test_a_registry_that_cannot_answer_stops_the_decision(trained_project, tmp_path):
+    """An unreachable store is not "no champion": promoting blindly would be wrong."""
+    import mlflow
+
+    test, _, _ = _opened(trained_project)
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")  # MLflow cannot create a store below a file
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{blocker / 'mlflow.db'}")
+    try:
+        with pytest.raises(RegistryError, match="Cannot load rf champion from the registry"):
+            score_champion({"model_type": "rf"}, test)
+    finally:
+        mlflow.set_tracking_uri(previous)
 
 
 # ---------------------------------------------------------------- apply_decision
@@ -148,16 +198,25 @@ def test_apply_decision_moves_the_alias_tags_and_returns_the_entries(trained_pro
 def test_rescore_champions_appends_a_rescore_per_champion(trained_project):
     test, history, settings = _opened(trained_project)
     entries = rescore_champions(test, history, settings)
-    assert [(e["entry_type"], e["model_type"], e["version"]) for e in entries] == [
-        ("rescore", "rf", 1),
-        ("rescore", "rf_class", 1),
-    ]  # nn has no champion; every challenger was decided
+    rescored = [(e["entry_type"], e["model_type"], e["version"]) for e in entries]
+    assert rescored == _rescores(history, settings)  # every challenger was decided
+    # rf v1 is champion; nn v1 stayed below the floor; gbm was never trained here
+    assert rescored[0] == ("rescore", "rf", 1)
+    assert not {"nn", "gbm"} & {kind for _, kind, _ in rescored}
     for entry in entries:
         assert entry["env"] == "test" and entry["source"] == "registry"
         assert entry["test_rows"] == len(test)
-    [rf_model] = [e for e in history if e["entry_type"] == "model" and e["model_type"] == "rf"]
-    assert entries[0]["metrics"]["rmse"] == pytest.approx(rf_model["rmse"], rel=1e-9)
-    assert 0 < entries[1]["metrics"]["f1_score"] <= 1
+        [model] = [
+            e
+            for e in history
+            if e["entry_type"] == "model"
+            and e["model_type"] == entry["model_type"]
+            and e["version"] == entry["version"]
+        ]
+        if entry["model_type"] == "rf_class":
+            assert entry["metrics"]["f1_score"] == pytest.approx(model["f1_score"], rel=1e-9)
+        else:
+            assert entry["metrics"]["rmse"] == pytest.approx(model["rmse"], rel=1e-9)
 
 
 def test_rescore_champions_settles_a_pending_challenger(trained_project):
@@ -174,7 +233,7 @@ def test_rescore_champions_settles_a_pending_challenger(trained_project):
         ("rescore", "rf", 1),
         ("decision", "rf", version),
         ("promotion", "rf", None),
-        ("rescore", "rf_class", 1),
+        *_rescores(history, settings)[1:],  # the other types' champions
     ]
     decision = entries[1]
     assert decision["pending"] is True and decision["outcome"] == "promoted"

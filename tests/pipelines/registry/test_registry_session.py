@@ -11,6 +11,7 @@ from kedro.io.core import DatasetError
 from mlflow import MlflowClient
 
 from bike_traffic.cli import cli
+from bike_traffic.models.spec import MODEL_SPECS, model_spec
 from bike_traffic.registry.history import current_champion
 from tests.conftest import run, tracking_uri
 
@@ -83,7 +84,12 @@ def test_cli_shows_promotes_and_rolls_back(trained_twice):
     assert "champion v1" in shown.output
     listed = runner.invoke(cli, ["models", "list", "--env", "test"])
     assert listed.exit_code == 0, listed.output
-    lines = {line.split()[0]: line for line in listed.output.splitlines()}
+    lines = {
+        line.split()[0]: line
+        for line in listed.output.splitlines()
+        if line.split() and line.split()[0] in MODEL_SPECS
+    }
+    assert set(lines) == set(MODEL_SPECS)
     assert "versions=2" in lines["rf"] and "champion=v1" in lines["rf"]
     assert "champion=-" in lines["nn"]
     table = runner.invoke(cli, ["models", "versions", "rf", "--env", "test"])
@@ -112,24 +118,47 @@ def test_cli_shows_promotes_and_rolls_back(trained_twice):
 
 
 @pytest.mark.parametrize(
-    "command", ["champion gbm", "versions gbm", "promote gbm 1", "rollback gbm", "archive gbm 1"]
+    "command",
+    [
+        "champion xgboost",
+        "versions xgboost",
+        "promote xgboost 1",
+        "rollback xgboost",
+        "archive xgboost 1",
+    ],
 )
 def test_cli_names_an_unknown_model_type(trained_project, command):
     done = CliRunner().invoke(cli, ["models", *command.split(), "--env", "test"])
     assert done.exit_code == 1, done.output
-    assert "Unknown model type 'gbm'" in done.output  # a message, not a traceback
+    assert "Unknown model type 'xgboost'" in done.output  # a message, not a traceback
     assert done.exception is None or isinstance(done.exception, SystemExit)
+
+
+def test_cli_answers_for_a_known_type_never_trained(trained_project):
+    runner = CliRunner()
+    champion = runner.invoke(cli, ["models", "champion", "gbm", "--env", "test"])
+    assert champion.exit_code == 0 and "gbm: no champion (env test)" in champion.output
+    versions = runner.invoke(cli, ["models", "versions", "gbm", "--env", "test"])
+    assert versions.exit_code == 0 and "no version registered" in versions.output
+    promoted = runner.invoke(cli, ["models", "promote", "gbm", "1", "--env", "test"])
+    assert promoted.exit_code == 1 and "bike-traffic-gbm has no version 1" in promoted.output
+    assert promoted.exception is None or isinstance(promoted.exception, SystemExit)
 
 
 @pytest.mark.slow
 def test_registry_pipeline_rescores_champions(trained_twice):
     run(trained_twice, "registry")
-    rescores = [e for e in summary(trained_twice) if e["entry_type"] == "rescore"]
-    assert [(e["model_type"], e["version"], e["source"]) for e in rescores] == [
-        ("rf", 1, "registry"),
-        ("rf_class", 1, "registry"),
-    ]  # nn has no champion
-    assert rescores[0]["metrics"]["rmse"] > 0 and rescores[1]["metrics"]["f1_score"] > 0
+    history = summary(trained_twice)
+    rescores = [e for e in history if e["entry_type"] == "rescore"]
+    champions = [
+        (model_spec(t).summary_type, current_champion(history, t, "test")["version"], "registry")
+        for t in ("rf", "nn", "gbm", "affluence_classifier")
+        if current_champion(history, t, "test") is not None
+    ]
+    assert [(e["model_type"], e["version"], e["source"]) for e in rescores] == champions
+    assert champions[0] == ("rf", 1, "registry")  # nn has no champion, gbm no version
+    for entry in rescores:
+        assert entry["metrics"].get("rmse", entry["metrics"].get("f1_score")) > 0
     assert not [e for e in summary(trained_twice) if e.get("pending")]  # v2 was decided
 
 

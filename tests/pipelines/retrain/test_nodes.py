@@ -75,8 +75,9 @@ def nn_champion(small_split):
 def test_fine_tuning_goes_on_from_the_champion_with_a_lower_rate(nn_champion, small_split):
     train, _ = small_split
     weights = [w.copy() for w in nn_champion["model"].get_weights()]
-    preprocessor = champion_preprocessor(nn_champion, train, NN_FEATURES)
-    assert preprocessor is nn_champion["preprocessor"]
+    # the champion's weights expect its own preprocessing, its target transform included
+    preprocessor = champion_preprocessor(nn_champion, train, NN_FEATURES, "log1p")
+    assert preprocessor is nn_champion["preprocessor"] and preprocessor["target"] == "none"
     model, history = fine_tune_nn(
         nn_champion, train, preprocessor, NN_MODEL, {"learning_rate": 1e-5, "epochs": 1}, seed=1
     )
@@ -92,7 +93,10 @@ def test_fine_tuning_goes_on_from_the_champion_with_a_lower_rate(nn_champion, sm
 
 def test_without_a_champion_preprocessing_is_fitted_afresh(small_split):
     train, _ = small_split
-    assert champion_preprocessor({}, train, NN_FEATURES) == nn.fit_preprocessor(train, NN_FEATURES)
+    for target in ("none", "log1p"):
+        fresh = champion_preprocessor({}, train, NN_FEATURES, target)
+        assert fresh == nn.fit_preprocessor(train, NN_FEATURES, target)
+        assert fresh["target"] == target
 
 
 def test_no_registered_champion_gives_an_empty_champion(tmp_path):

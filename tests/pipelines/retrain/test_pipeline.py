@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 
 from bike_traffic.pipeline_registry import MODEL_RUNS
 from bike_traffic.pipelines.registry.pipeline import registration
-from bike_traffic.pipelines.retrain.pipeline import create_pipeline
+from bike_traffic.pipelines.retrain.pipeline import MODEL_TYPES, create_pipeline
 from tests.conftest import run, tracking_uri
 
 #: The floor is not what these tests are about: every model here clears it.
@@ -33,7 +33,8 @@ def summary(project: Path) -> list[dict]:
 def test_one_namespace_per_model_type_each_followed_by_its_registration():
     pipeline = create_pipeline()
     namespaces = {n.namespace for n in pipeline.nodes}
-    assert namespaces == {"retrain_rf", "retrain_nn", "retrain_affluence_classifier"}
+    assert namespaces == {f"retrain_{t}" for t in MODEL_TYPES}
+    assert MODEL_TYPES == ("rf", "nn", "gbm", "affluence_classifier")
     assert set(MODEL_RUNS["retrain"]) == namespaces
     # the run itself knows nothing of the registry; pipeline_registry composes it after
     composed = sum(
@@ -46,12 +47,30 @@ def test_one_namespace_per_model_type_each_followed_by_its_registration():
         assert f"{namespace}.summary_entries" not in own
         registered = composed.only_nodes_with_namespaces([namespace]).all_outputs()
         assert f"{namespace}.summary_entries" in registered
-    assert {"clean_counts", "train_baseline", "test_baseline", "summary_history"} == {
-        i for i in composed.inputs() if not i.startswith("params:")
-    }
+    assert {
+        "clean_counts",
+        "train_baseline",
+        "test_baseline",
+        "feature_context",
+        "summary_history",
+    } == {i for i in composed.inputs() if not i.startswith("params:")}
     assert "params:registry.models.nn" in composed.inputs()
     assert "params:registry.models.nn" not in pipeline.inputs()
     assert "params:retrain.nn" in pipeline.inputs()
+
+
+def test_each_regressor_is_retrained_with_its_own_target_transform():
+    pipeline = create_pipeline()
+    for model_type in ("rf", "nn", "gbm"):
+        uses = pipeline.only_nodes_with_namespaces([f"retrain_{model_type}"]).inputs()
+        assert f"params:{model_type}.target" in uses, model_type
+    classifier = pipeline.only_nodes_with_namespaces(["retrain_affluence_classifier"])
+    assert not any(i.endswith(".target") for i in classifier.inputs())
+    assert "params:affluence_classifier.label" in classifier.inputs()
+    # gbm's challenger is fitted by the gbm pipeline's own nodes, on gbm's parameters
+    gbm = pipeline.only_nodes_with_namespaces(["retrain_gbm"])
+    assert {"params:gbm.features", "params:gbm.model"} <= gbm.inputs()
+    assert "retrain_gbm.mlflow_model" in gbm.all_outputs()
 
 
 @pytest.mark.slow

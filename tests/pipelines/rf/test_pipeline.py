@@ -24,19 +24,19 @@ FREE_OUTPUTS = {
 }
 
 
-def run_rf(small_split, **overrides) -> dict:
+def run_rf(small_split, small_context, **overrides) -> dict:
     train, test = small_split
     return run_slice(
         create_pipeline(),
-        {"train_baseline": train, "test_baseline": test},
+        {"train_baseline": train, "test_baseline": test, "feature_context": small_context},
         keep=["rf.metrics", "rf.predictor"],
         overrides=overrides,
     )
 
 
 @pytest.fixture(scope="module")
-def out(small_split):
-    outputs = run_rf(small_split)
+def out(small_split, small_context):
+    outputs = run_rf(small_split, small_context)
     yield outputs
     pyplot().close("all")
 
@@ -81,6 +81,9 @@ def test_the_bundle_holds_the_judged_predictor_and_an_example_it_serves(out, sma
     assert isinstance(predictor, Predictor) and predictor is out["rf.predictor"]
     assert predictor.spec.model_type == "rf"
     assert predictor.dates.to_params() == parameter("params:predictor")
+    # it carries the feature context and the target transform it was fitted with
+    assert predictor.extras == {"target": parameter("params:rf.target")}
+    assert set(predictor.context) == {"school_holidays", "restrictions", "climatology"}
     # conf/test's small forest was trained
     assert predictor.estimator.named_steps["forest"].n_estimators == 10
     answer = predictor.predict(bundle["input_example"])
@@ -107,8 +110,9 @@ def test_the_predictor_answers_raw_requests(out, small_split):
     assert answer["prediction"].iloc[2] is None
 
 
-def test_quick_test_mode_trains_and_judges_on_a_sample(small_split):
-    out = run_rf(small_split, **{"run.test_mode": True, "run.test_mode_rows": 400})
+def test_quick_test_mode_trains_and_judges_on_a_sample(small_split, small_context):
+    overrides = {"run.test_mode": True, "run.test_mode_rows": 400, "rf.target": "log1p"}
+    out = run_rf(small_split, small_context, **overrides)
     pyplot().close("all")
     fingerprint = out["rf.data_fingerprint"]
     assert fingerprint["test_mode"] is True
@@ -116,3 +120,8 @@ def test_quick_test_mode_trains_and_judges_on_a_sample(small_split):
     metrics = out["rf.metrics"]
     assert metrics["train_rows"] == metrics["test_rows"] == 400
     assert np.isfinite(metrics["rmse"]) and metrics["rmse"] > 0
+    # the forest learnt log1p(count); its predictor answers counts
+    predictor = out["rf.predictor"]
+    assert predictor.extras == {"target": "log1p"}
+    answer = predictor.predict(out["rf.mlflow_model"]["input_example"])
+    assert answer["error"].isna().all() and (answer["prediction"] >= 0).all()

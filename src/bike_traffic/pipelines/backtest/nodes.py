@@ -59,11 +59,12 @@ def make_folds(clean: pd.DataFrame, backtest: dict[str, Any]) -> pd.DataFrame:
     stamps = clean[TIMESTAMP]
     end = (stamps.max() + pd.Timedelta(hours=1)).ceil("D")
     start = stamps.min()
-    days = pd.Timedelta(days=int(backtest["fold_days"]))
+    days = int(backtest["fold_days"])
     rows = []
     for k in range(1, int(backtest["folds"]) + 1):
-        fold_end = end - (k - 1) * days
-        origin = fold_end - days
+        # calendar days (local midnights), not 24-hour blocks, across clock changes
+        fold_end = end - pd.DateOffset(days=(k - 1) * days)
+        origin = fold_end - pd.DateOffset(days=days)
         if origin - start < pd.Timedelta(days=int(backtest["min_train_days"])):
             raise ValueError(
                 f"backtest fold {k} starts on {origin.date()}, {(origin - start).days} days "
@@ -267,6 +268,8 @@ def combine_scores(
         end=folds["end"].map(lambda t: t.isoformat()),
     )
     scores = pd.concat([references, *models], ignore_index=True)
+    # each fold's row counts come from the fold table, once (not train_rows_x/_y)
+    scores = scores.drop(columns=["train_rows", "test_rows"], errors="ignore")
     return dated.merge(scores, on="fold").sort_values(["model", "fold"], kind="stable")
 
 

@@ -40,7 +40,9 @@ from bike_traffic.registry import CHAMPION, RegistryError, now
 from bike_traffic.registry.loading import load_model
 
 if TYPE_CHECKING:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+else:  # matplotlib loads on the first plot; Kedro's type checks still resolve the hints
+    Figure = Any
 
 logger = logging.getLogger(__name__)
 
@@ -443,7 +445,7 @@ def latest_drift_entry(history: list[dict], env: str | None = None) -> dict | No
 
 
 # ---------------------------------------------------------------- figure and report
-def plot_drift(drift: pd.DataFrame, reference: pd.DataFrame, current: pd.DataFrame) -> plt.Figure:
+def plot_drift(drift: pd.DataFrame, reference: pd.DataFrame, current: pd.DataFrame) -> Figure:
     """Drift score of each feature against its threshold, and the hourly counts' shapes.
 
     Args:
@@ -491,7 +493,7 @@ def plot_drift(drift: pd.DataFrame, reference: pd.DataFrame, current: pd.DataFra
     return fig
 
 
-def _figure_png(fig: plt.Figure) -> str:
+def _figure_png(fig: Figure) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90)
     pyplot().close(fig)

@@ -64,7 +64,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     fit = [
         Node(
             nn.fit_preprocessor,
-            ["train", "params:features"],
+            ["train", "params:features", "params:target"],
             "preprocessor",
             name="fit_preprocessor",
         ),

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bike_traffic.models.predictor import PredictorFormatError
 from bike_traffic.models.spec import model_spec
-from bike_traffic.registry import CHALLENGER, CHAMPION, RegistryError, now
+from bike_traffic.registry import CHALLENGER, CHAMPION, NoChampionError, RegistryError, now
 from bike_traffic.registry.client import client, describe_metrics, storage_location
 from bike_traffic.registry.loading import load_model
 from bike_traffic.registry.rule import decide, rule_for
@@ -127,19 +128,37 @@ def score_champion(registered: dict[str, Any], test: pd.DataFrame) -> dict[str, 
         test: The test rows the challenger was judged on (today's ``test_baseline``).
 
     Returns:
-        The champion's metrics and version; an empty dict when the type has no champion.
+        The champion's metrics and version; an empty dict when the type has no champion;
+        ``{"version", "cannot_serve"}`` when the champion is of a layout this code cannot
+        load (logged before the current predictor): it cannot be compared, and cannot serve.
+
+    Raises:
+        Exception: Any other failure to load the champion (the tracking server or the
+            artifact store unreachable, a file missing...): the decision cannot be taken,
+            and is not taken as if there were no champion.
     """
     model_type = registered["model_type"]
     try:
         champion = load_model(model_type, CHAMPION)
-    except RegistryError:
+    except NoChampionError:
         logger.info("%s has no champion yet", model_type)
         return {}
+    except PredictorFormatError as exc:
+        logger.warning("The %s champion cannot serve: %s", model_type, exc)
+        return {"version": _champion_version(registered), "cannot_serve": str(exc)}
     scores = champion.score(test)
     logger.info(
         "Champion %s v%s re-scored on today's test set: %s", model_type, champion.version, scores
     )
     return {**scores, "version": champion.version}
+
+
+def _champion_version(registered: dict[str, Any]) -> int | None:
+    try:
+        found = client().get_model_version_by_alias(registered["registered_model"], CHAMPION)
+    except Exception:  # noqa: BLE001  (the version number is only shown in the decision)
+        return None
+    return int(found.version)
 
 
 def decide_promotion(
@@ -163,9 +182,15 @@ def decide_promotion(
     Returns:
         The decision with the versions involved.
     """
-    decision = decide(
-        metrics, champion or None, rule_for(spec, settings), bool(run.get("test_mode"))
-    )
+    unservable = champion.get("cannot_serve") if champion else None
+    compared = None if unservable or not champion else champion
+    decision = decide(metrics, compared, rule_for(spec, settings), bool(run.get("test_mode")))
+    if unservable:
+        decision["reasons"].insert(
+            0,
+            f"the champion v{champion.get('version')} cannot serve and is not compared: "
+            f"{unservable}",
+        )
     decision["challenger_version"] = registered["version"]
     decision["champion_version"] = champion.get("version") if champion else None
     logger.info(
