@@ -104,19 +104,25 @@ def test_a_champion_that_cannot_serve_is_reported_and_not_compared(trained_proje
     mlmodel = Path(entry["artifact_location"].removeprefix("file://")) / "MLmodel"
     old = {"artifact_path": "rf_model", "flavors": {"sklearn": {"pickled_model": "model.pkl"}}}
     mlmodel.write_text(yaml.safe_dump(old), encoding="utf-8")
-    registered = {"model_type": "rf", "registered_model": "bike-traffic-rf", "version": 2}
-
-    champion = score_champion(registered, test)
+    champion = score_champion({"model_type": "rf", "registered_model": "bike-traffic-rf"}, test)
 
     assert champion["version"] == 1
     assert "before the raw-input predictor" in champion["cannot_serve"]
     metrics = {"rmse": entry["rmse"] * 10, "r2": 0.9}  # far worse than the old champion
+    registered = _registered(register_copy(trained_project, "rf"))
     decision = decide_promotion(
         registered, metrics, champion, settings["models"]["rf"], settings, {"test_mode": False}
     )
     assert decision["outcome"] == "promoted"  # a model that serves beats one that cannot
     assert decision["champion_version"] == 1 and decision["champion_score"] is None
     assert decision["reasons"][0].startswith("the champion v1 cannot serve and is not compared")
+    fingerprint = {"hash": "abc123", "rows": 10, "test_mode": False}
+    model, decided = apply_decision(registered, decision, metrics, fingerprint, settings)
+    assert model["is_champion"] and decided["outcome"] == "promoted"
+    assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == 2
+    client = MlflowClient(tracking_uri=tracking_uri(trained_project))
+    challenged = client.get_model_version("bike-traffic-rf", "1").tags["challenged_by_v2"]
+    assert challenged.endswith("vs cannot serve)")
 
 
 def test_a_registry_that_cannot_answer_stops_the_decision(trained_project, tmp_path):

@@ -237,12 +237,13 @@ def apply_decision(
     for key, value in tags.items():
         mlflow_client.set_model_version_tag(name, str(version), key, value)
     if decision["champion_version"] is not None:
+        champion_score = decision["champion_score"]
+        against = "cannot serve" if champion_score is None else f"{champion_score:.4g}"
         mlflow_client.set_model_version_tag(
             name,
             str(decision["champion_version"]),
             f"challenged_by_v{version}",
-            f"{decision['outcome']} ({decision['challenger_score']:.4g} vs "
-            f"{decision['champion_score']:.4g})",
+            f"{decision['outcome']} ({decision['challenger_score']:.4g} vs {against})",
         )
     spec = model_spec(registered["model_type"])
     stamp = now()
