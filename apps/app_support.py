@@ -32,9 +32,9 @@ from bike_traffic.project import (
     find_project,
     open_catalog,
     open_project,
-    redact,
 )
 from bike_traffic.raw_format import PARIS_BBOX
+from bike_traffic.redaction import redact
 from bike_traffic.registry import CHAMPION
 from bike_traffic.registry.history import recorded_versions
 from bike_traffic.registry.loading import LoadedModel

@@ -22,7 +22,8 @@ from pathlib import Path
 import click
 
 from bike_traffic.models.spec import MODEL_SPECS, UnknownModelTypeError, model_spec
-from bike_traffic.project import Project, open_project, redact
+from bike_traffic.project import Project, open_project
+from bike_traffic.redaction import redact
 from bike_traffic.registry import CHAMPION, RegistryError
 from bike_traffic.registry.client import versions_table
 from bike_traffic.registry.history import champion_history, current_champion

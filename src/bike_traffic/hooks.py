@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import subprocess
@@ -9,15 +10,21 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
+
+from bike_traffic.redaction import redact
 
 logger = logging.getLogger(__name__)
 
 # MLflow retries an unreachable server for minutes by default: keep it short.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
+# No model of this project is a pickle (skops with a fixed allow-list, Keras in safe mode,
+# models.persistence): MLflow must not unpickle what an artifact store hands it either.
+os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
 
 
 class TrackingUnreachableError(RuntimeError):
@@ -25,7 +32,10 @@ class TrackingUnreachableError(RuntimeError):
 
 
 def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
-    """Raise at once, naming the URI, when the tracking store cannot be reached.
+    """Raise at once, naming the URI (credentials hidden), when the store cannot be reached.
+
+    A ``user:password@`` in an ``http(s)://`` URI is sent as HTTP Basic authentication,
+    as MLflow's client (``requests``) sends it, and never appears in a message.
 
     Args:
         uri: An MLflow tracking URI (``http(s)://``, ``sqlite:///``, a path...).
@@ -36,24 +46,38 @@ def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
             or the folder of a SQLite file does not exist.
     """
     if uri.startswith(("http://", "https://")):
-        health = uri.rstrip("/") + "/health"
+        request = _health_request(uri)
         try:
-            with urllib.request.urlopen(health, timeout=timeout):  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout):  # noqa: S310
                 return
         except urllib.error.HTTPError:
-            return  # it answered: a proxy or an older server without /health
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
-            reason = getattr(exc, "reason", exc)
+            return  # it answered: a proxy, a login, or an older server without /health
+        except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:
+            reason = redact(str(getattr(exc, "reason", exc)))
             raise TrackingUnreachableError(
-                f"MLflow tracking server {uri} is unreachable ({reason}). Start it, or "
-                "unset MLFLOW_TRACKING_URI to use the local SQLite store."
-            ) from exc
+                f"MLflow tracking server {redact(uri)} is unreachable ({reason}). Start it, "
+                "or unset MLFLOW_TRACKING_URI to use the local SQLite store."
+            ) from None  # the chained error would repeat the URI, credentials included
     if uri.startswith("sqlite:///"):
         folder = Path(uri.removeprefix("sqlite:///")).parent
         if not folder.is_dir():
             raise TrackingUnreachableError(
                 f"MLflow tracking store {uri}: folder {folder} does not exist."
             )
+
+
+def _health_request(uri: str) -> urllib.request.Request:
+    """A GET of the server's ``/health``, the URI's user information as Basic auth."""
+    scheme, _, rest = uri.rstrip("/").partition("://")
+    userinfo, at, location = rest.partition("@")
+    if not at or "/" in userinfo.partition(":")[0]:  # no user information (an '@' later on)
+        userinfo, location = "", rest
+    request = urllib.request.Request(f"{scheme}://{location}/health")  # noqa: S310
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    return request
 
 
 def git_commit(path: Path) -> str | None:

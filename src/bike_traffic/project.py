@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bike_traffic.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -89,17 +89,6 @@ def export_secrets(secrets: Mapping[str, Any], environ: dict[str, str] | None = 
             target[key] = str(secrets[key])
             exported.append(key)
     return exported
-
-
-def redact(text: str) -> str:
-    """Hide credentials in URIs (``scheme://user:password@host`` -> ``scheme://***@host``)."""
-
-    def hide(match: re.Match) -> str:
-        parts = urlsplit(match.group(0))
-        host = parts.netloc.rsplit("@", 1)[-1]
-        return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
-
-    return re.sub(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/@]+@[^\s]+", hide, str(text))
 
 
 @dataclass
