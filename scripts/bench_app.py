@@ -275,8 +275,8 @@ def section(
     slow_nn = figures.get("nn", {}).get("single_median", 0) >= 0.1
     nn_note = (
         "\n**Neural Net single prediction** misses its target: check that "
-        "`bike_traffic.models.nn.predict` still calls the model directly for small inputs "
-        "(`DIRECT_CALL_ROWS`); Keras's `model.predict` costs about 50 ms of set-up per call, "
+        "`bike_traffic.models.nn.predict` still calls the model directly "
+        "(blocks of `BLOCK_ROWS`); Keras's `model.predict` costs about 50 ms of set-up per call, "
         "whatever the input size.\n"
         if slow_nn
         else ""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from kedro.config import OmegaConfigLoader
 
 from bike_traffic.project import PROJECT_PATH_ENV
@@ -96,7 +97,8 @@ def test_real_env_parameters(real_config):
     assert params["data_cleaning"]["paris_bbox"]["lat_min"] == 48.80  # base's, kept
     assert params["registry"]["env"] == "real"
     assert params["registry"]["min_improvement"] == 0.05  # base's, kept
-    assert params["rf"]["model"]["min_samples_leaf"] == 10  # the models are base's
+    with open(PROJECT_ROOT / "conf/base/parameters_rf.yml", encoding="utf-8") as f:
+        assert params["rf"]["model"] == yaml.safe_load(f)["rf"]["model"]  # the models are base's
 
 
 def test_real_test_window_is_the_last_four_weeks(real_config):

@@ -67,16 +67,19 @@ def test_predict_on_no_rows_or_unseen_counters(nn_fitted, nn_preprocessor, small
     assert np.isfinite(unseen).all() and (unseen >= 0).all()
 
 
-def test_direct_call_and_model_predict_give_the_same_counts(
+def test_a_row_gets_the_same_count_alone_or_among_others(
     nn_fitted, nn_preprocessor, small_split, monkeypatch
 ):
-    # The app's few rows take a direct forward pass; batches go through model.predict.
+    # The app asks for a few rows, the run that judged the model for the whole test set:
+    # a float32 network must not round a row differently with the size of its batch.
     model, _ = nn_fitted
     extras = {"preprocessor": nn_preprocessor}
-    rows = small_split[1].head(48)
-    direct = nn.predict(model, extras, rows)
-    monkeypatch.setattr(nn, "DIRECT_CALL_ROWS", 0)
-    assert np.allclose(direct, nn.predict(model, extras, rows), rtol=1e-4, atol=1e-3)
+    monkeypatch.setattr(nn, "BLOCK_ROWS", 64)
+    rows = small_split[1].head(150)  # three blocks, the last one padded
+    together = nn.predict(model, extras, rows)
+    alone = np.concatenate([nn.predict(model, extras, rows.iloc[[i]]) for i in (0, 70, 149)])
+    np.testing.assert_array_equal(alone, together[[0, 70, 149]])
+    assert np.isfinite(together).all() and (together >= 0).all()
 
 
 def test_training_goes_on_from_an_initial_model(nn_preprocessor, small_split):

@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from bike_traffic.features import TARGET
+from bike_traffic.models import profile
 from bike_traffic.models import target as target_transform
 from bike_traffic.models.rf import feature_columns
 
@@ -29,24 +30,26 @@ logger = logging.getLogger(__name__)
 STORAGE = "skops"
 
 
-def build_preprocessor(features: dict[str, list[str]]) -> ColumnTransformer:
-    """Counters as ordinal codes (unseen: -1, a missing category), numbers as they are."""
-    return ColumnTransformer(
-        [
-            (
-                "counter",
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value",
-                    unknown_value=-1,
-                    encoded_missing_value=-1,
-                    dtype=np.float64,
-                ),
-                features["categorical"],
+def build_preprocessor(features: dict[str, Any]) -> ColumnTransformer:
+    """Counters as ordinal codes (unseen: -1, a missing category), numbers as they are;
+    with ``features.profile``, the counter's usual level at that hour
+    (:class:`bike_traffic.models.profile.ProfileEncoder`)."""
+    steps = [
+        (
+            "counter",
+            OrdinalEncoder(
+                handle_unknown="use_encoded_value",
+                unknown_value=-1,
+                encoded_missing_value=-1,
+                dtype=np.float64,
             ),
-            ("numeric", "passthrough", features["numeric"]),
-        ],
-        verbose_feature_names_out=False,
-    )
+            features["categorical"],
+        ),
+        ("numeric", "passthrough", features["numeric"]),
+    ]
+    if features.get("profile"):
+        steps.append(("profile", profile.ProfileEncoder(), list(profile.KEYS)))
+    return ColumnTransformer(steps, verbose_feature_names_out=False)
 
 
 def fit(

@@ -22,6 +22,8 @@ TRUSTED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "functools.partial",
     "sklearn.utils.validation.check_array",
+    # the project's own step (a table of strings and floats, no code of its own on load)
+    "bike_traffic.models.profile.ProfileEncoder",
 )
 
 

@@ -19,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from bike_traffic.features import TARGET
+from bike_traffic.models import profile
 from bike_traffic.models import target as target_transform
 
 logger = logging.getLogger(__name__)
@@ -27,38 +28,44 @@ logger = logging.getLogger(__name__)
 STORAGE = "skops"
 
 
-def feature_columns(features: dict[str, list[str]]) -> list[str]:
-    """The model's input columns, categorical first.
+def feature_columns(features: dict[str, Any]) -> list[str]:
+    """The model's input columns, categorical first (and the profile's keys when used).
 
     Args:
-        features: ``{"categorical": [...], "numeric": [...]}``.
+        features: ``{"categorical": [...], "numeric": [...]}`` and optionally
+            ``"profile": true`` (:mod:`bike_traffic.models.profile`).
 
     Returns:
         The column names in the order the model expects them.
     """
-    return [*features["categorical"], *features["numeric"]]
+    columns = [*features["categorical"], *features["numeric"]]
+    if features.get("profile"):
+        columns += [key for key in profile.KEYS if key not in columns]
+    return columns
 
 
-def build_preprocessor(features: dict[str, list[str]]) -> ColumnTransformer:
-    """Encode the counter as an ordinal (unseen counters get -1); pass numbers through.
+def build_preprocessor(features: dict[str, Any]) -> ColumnTransformer:
+    """Encode the counter as an ordinal (unseen counters get -1); pass numbers through;
+    with ``features.profile``, add the counter's usual level at that hour
+    (:class:`bike_traffic.models.profile.ProfileEncoder`, learnt on the training rows).
 
     Args:
-        features: ``{"categorical": [...], "numeric": [...]}``.
+        features: ``{"categorical": [...], "numeric": [...]}`` (and ``"profile"``).
 
     Returns:
         An unfitted ``ColumnTransformer``.
     """
-    return ColumnTransformer(
-        [
-            (
-                "counter",
-                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
-                features["categorical"],
-            ),
-            ("numeric", "passthrough", features["numeric"]),
-        ],
-        verbose_feature_names_out=False,
-    )
+    steps = [
+        (
+            "counter",
+            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+            features["categorical"],
+        ),
+        ("numeric", "passthrough", features["numeric"]),
+    ]
+    if features.get("profile"):
+        steps.append(("profile", profile.ProfileEncoder(), list(profile.KEYS)))
+    return ColumnTransformer(steps, verbose_feature_names_out=False)
 
 
 def fit(
