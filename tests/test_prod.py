@@ -455,7 +455,7 @@ def test_emulator_stopped_mid_run_is_a_clear_error_and_summary_is_unchanged(
         # Stop the server after the decision, just before rf's entries are appended.
         monkeypatch.setattr(summary_store, "GCS_NETWORK_DEADLINE", 2.0)
         monkeypatch.setattr(
-            settings, "HOOKS", (*settings.HOOKS, _StopEmulatorAfter("rf.apply_decision", emulator))
+            settings, "HOOKS", (*settings.HOOKS, _StopEmulatorAfter("rf.record_decision", emulator))
         )
         with pytest.raises(DatasetError) as raised:
             run(

@@ -6,10 +6,12 @@
     kedro models promote rf 3              make version 3 the champion (recorded)
     kedro models rollback rf               the champion returns to the previous champion
     kedro models archive rf 2              archive version 2 (aliases removed, recorded)
+    kedro models reconcile                 make MLflow's registry follow summary.json
     kedro models serve rf                  serve the champion over HTTP (mlflow models serve)
 
-Every change goes to the MLflow Model Registry and is appended to summary.json.
-``--env prod`` works on the production registry and bucket.
+summary.json is the registry's authority: every change is appended to it first, and
+MLflow's aliases and tags follow (docs/registry.md). Every command that changes the
+registry reconciles first. ``--env prod`` works on the production registry and bucket.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 from pathlib import Path
 
 import click
+from kedro.io import DatasetError
 
 from bike_traffic.models.spec import MODEL_SPECS, UnknownModelTypeError, model_spec
 from bike_traffic.project import Project, open_project
@@ -27,7 +30,8 @@ from bike_traffic.redaction import redact
 from bike_traffic.registry import CHAMPION, RegistryError
 from bike_traffic.registry.client import versions_table
 from bike_traffic.registry.history import champion_history, current_champion
-from bike_traffic.registry.operations import archive, promote, rollback
+from bike_traffic.registry.operations import archive, promote, publish, rollback
+from bike_traffic.registry.reconcile import reconcile
 
 
 @click.group(name="bike_traffic")
@@ -51,6 +55,27 @@ class _Registry:
     def record(self, entries: list[dict]) -> None:
         self.project.catalog.save("registry.summary_entries", entries)
 
+    def reconcile(self) -> list[str]:
+        """Make MLflow follow summary.json; record the orphans found; say what changed."""
+        done = reconcile(self.history(), self.env)
+        if done.entries:
+            self.record(done.entries)
+        for fix in done.fixes:
+            click.echo(f"reconciled: {fix}")
+        return done.fixes
+
+    def change(self, model_type: str, make_entries) -> list[dict]:
+        """Reconcile, record the entries ``make_entries(history)`` returns, then publish them."""
+        self.reconcile()
+        entries = make_entries(self.history())
+        self.record(entries)  # summary.json first: the authority
+        publish(model_type, self.history(), entries, self.env)
+        return entries
+
+    def floor(self, model_type: str) -> dict | None:
+        models = (self.project.params.get("registry") or {}).get("models") or {}
+        return (models.get(model_spec(model_type).model_type) or {}).get("floor")
+
     def close(self) -> None:
         self.project.close()
 
@@ -68,8 +93,14 @@ def _run(env: str | None, action) -> None:
     registry = _open(env)
     try:
         action(registry)
-    except (RegistryError, UnknownModelTypeError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (RegistryError, UnknownModelTypeError, DatasetError) as exc:
+        raise click.ClickException(redact(str(exc))) from None
+    except Exception as exc:
+        from mlflow.exceptions import MlflowException
+
+        if isinstance(exc, MlflowException | OSError):  # the registry or storage refused
+            raise click.ClickException(f"{type(exc).__name__}: {redact(str(exc))}") from None
+        raise
     finally:
         registry.close()
 
@@ -139,12 +170,19 @@ def show_champion(model_type: str, env: str | None) -> None:
 @click.argument("model_type")
 @click.argument("version", type=int)
 @click.option("--reason", default="manual promotion", show_default=True)
+@click.option("--force", is_flag=True, help="Promote a quick-test-mode or below-floor version.")
 @env_option
-def promote_version(model_type: str, version: int, reason: str, env: str | None) -> None:
+def promote_version(
+    model_type: str, version: int, reason: str, force: bool, env: str | None
+) -> None:
     """Make VERSION of MODEL_TYPE the champion."""
 
     def act(r: _Registry) -> None:
-        r.record(promote(model_type, version, r.history(), r.env, reason))
+        floor = r.floor(model_type)
+        r.change(
+            model_type,
+            lambda history: promote(model_type, version, history, r.env, reason, floor, force),
+        )
         click.echo(f"{model_type}: v{version} is champion")
 
     _run(env, act)
@@ -157,8 +195,7 @@ def rollback_champion(model_type: str, env: str | None) -> None:
     """Give the champion of MODEL_TYPE back to the previous champion."""
 
     def act(r: _Registry) -> None:
-        entries = rollback(model_type, r.history(), r.env)
-        r.record(entries)
+        entries = r.change(model_type, lambda history: rollback(model_type, history, r.env))
         click.echo(
             f"{model_type}: champion v{entries[0]['from_version']} -> v{entries[0]['to_version']}"
         )
@@ -174,8 +211,20 @@ def archive_version(model_type: str, version: int, env: str | None) -> None:
     """Archive VERSION of MODEL_TYPE (its aliases are removed)."""
 
     def act(r: _Registry) -> None:
-        r.record(archive(model_type, version, r.env))
+        r.change(model_type, lambda history: archive(model_type, version, history, r.env))
         click.echo(f"{model_type}: v{version} archived")
+
+    _run(env, act)
+
+
+@models.command("reconcile")
+@env_option
+def reconcile_registry(env: str | None) -> None:
+    """Make MLflow's aliases follow summary.json, record orphans, close killed runs."""
+
+    def act(r: _Registry) -> None:
+        if not r.reconcile():
+            click.echo("MLflow's registry already agrees with summary.json: nothing to do")
 
     _run(env, act)
 

@@ -1,4 +1,4 @@
-"""Project hooks: fail fast on an unreachable tracking server, tag every run."""
+"""Project hooks: fail fast on an unreachable tracking server, tag runs, reconcile the registry."""
 
 from __future__ import annotations
 
@@ -136,9 +136,13 @@ class TrackingHooks:
         except Exception:  # noqa: BLE001  (a project without the `run` group)
             run = {}
         commit = git_commit(self._project_path or Path.cwd())
+        from bike_traffic.registry.reconcile import run_identity
+
         self._tags = {
             "kedro_env": str(run_params.get("env") or "local"),
             "test_mode": str(bool(run.get("test_mode", False))).lower(),
+            # which process owns the run: `kedro models reconcile` closes it if killed
+            **run_identity(),
         }
         if commit:
             self._tags["mlflow.source.git.commit"] = commit
@@ -169,6 +173,37 @@ class TrackingHooks:
             if name.endswith("data_fingerprint") and isinstance(value, dict):
                 prefix = name.removesuffix("data_fingerprint").rstrip(".") or "data"
                 mlflow.set_tags({f"{prefix}.data.{k}": str(v) for k, v in value.items()})
+
+
+def reads_registry(pipeline) -> bool:
+    """Whether a pipeline reads or appends to ``summary.json`` (a registry pipeline)."""
+    return any(
+        name == "summary_history" or name.endswith(".summary_entries")
+        for name in pipeline.datasets()
+    )
+
+
+class RegistryHooks:
+    """Before a pipeline that works on the registry: check summary.json, then reconcile.
+
+    A corrupt ``summary.json`` stops the run here, before any training, naming the file.
+    Then MLflow's registry is brought in line with it
+    (:func:`bike_traffic.registry.reconcile.reconcile`), and the orphans found are
+    appended, so that a run killed earlier never leaves two champions behind.
+    """
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        """Load summary.json (validated), reconcile MLflow with it, append what was found."""
+        if not reads_registry(pipeline):
+            return
+        from bike_traffic.registry.reconcile import reconcile
+
+        history = catalog.load("summary_history")
+        settings = catalog.load("params:registry")
+        done = reconcile(history, settings["env"])
+        if done.entries:
+            catalog.save("summary_history", done.entries)
 
 
 #: fsspec's per-protocol defaults that :func:`use_gcs_credentials` set last.

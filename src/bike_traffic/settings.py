@@ -6,7 +6,7 @@ import warnings
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
-from bike_traffic.hooks import StorageCredentialsHooks, TrackingHooks
+from bike_traffic.hooks import RegistryHooks, StorageCredentialsHooks, TrackingHooks
 from bike_traffic.project import project_root
 
 # Kedro's OmegaConfigLoader and kedro-mlflow still call OmegaConf.register_new_resolver,
@@ -52,4 +52,4 @@ CONFIG_LOADER_ARGS = {
     },
 }
 
-HOOKS = (TrackingHooks(), StorageCredentialsHooks())
+HOOKS = (TrackingHooks(), StorageCredentialsHooks(), RegistryHooks())

@@ -29,7 +29,7 @@ def register_copy(root: Path, model_type: str) -> dict:
         source=first.source,
         run_id=first.run_id,
         model_id=first.model_id,
-        tags={"model_type": spec.summary_type, "test_mode": "false"},
+        tags={"model_type": spec.summary_type, "test_mode": "false", "env": "test"},
     )
     summary = root / "data" / "06_models" / "summary.json"
     [entry] = [

@@ -107,15 +107,18 @@ def test_unknown_selectors_and_missing_models_are_registry_errors(trained_projec
         load_model("nn", use_registry=False)
 
 
-def test_the_registry_answer_wins_over_a_summary_json_that_disagrees(trained_project):
-    """A summary.json naming a champion the registry does not have is not served from."""
+def test_summary_json_wins_over_an_alias_that_disagrees(trained_project):
+    """summary.json is the authority: the champion it names is served, whatever the alias."""
     _, history = _opened(trained_project)
-    history += promote("nn", 1, history, "test")
     registry = client(tracking_uri(trained_project))
-    registry.delete_registered_model_alias("bike-traffic-nn", "champion")
-    assert current_champion(history, "nn", "test")["version"] == 1  # summary.json still says so
-    with pytest.raises(NoChampionError):
+    assert current_champion(history, "nn", "test") is None  # nn v1 stayed below the floor
+    registry.set_registered_model_alias("bike-traffic-nn", "champion", 1)  # a stray alias
+    with pytest.raises(NoChampionError, match="summary.json names none"):
         load_model("nn", history=history, env="test")
+    registry.delete_registered_model_alias("bike-traffic-nn", "champion")
+    history += promote("nn", 1, history, "test")  # recorded; MLflow not yet told
+    loaded = load_model("nn", history=history, env="test")
+    assert (loaded.version, loaded.source) == (1, "registry")
 
 
 def test_without_the_registry_summary_json_gives_the_same_model(trained_project, caplog):

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from bike_traffic.models.predictor import Predictor, PredictorFormatError
+from bike_traffic.models.predictor import OldLayoutError, Predictor, PredictorFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -130,12 +130,12 @@ def load_predictor(local_dir: Path, what: str, model_type: str) -> Predictor:
             else f"its MLmodel names the loader {pyfunc.get('loader_module')!r}, not "
             f"{LOADER_MODULE!r}, so it is not loaded"
         )
-        raise PredictorFormatError(f"{what}: {reason}. {retrain_hint(model_type)}")
+        raise OldLayoutError(f"{what}: {reason}. {retrain_hint(model_type)}")
     data = local_dir / str(pyfunc.get("data") or DATA_DIR)
     try:
         predictor = Predictor.load(data)
     except PredictorFormatError as exc:
-        raise PredictorFormatError(f"{what}: {exc} {retrain_hint(model_type)}") from exc
+        raise type(exc)(f"{what}: {exc} {retrain_hint(model_type)}") from exc
     if predictor.spec.model_type != model_type:
         raise PredictorFormatError(
             f"{what} is a {predictor.spec.model_type} predictor, not a {model_type} one."

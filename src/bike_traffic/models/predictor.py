@@ -87,6 +87,12 @@ class PredictorFormatError(RuntimeError):
     """A stored model that is not a predictor of this project (or of an older layout)."""
 
 
+class OldLayoutError(PredictorFormatError):
+    """A whole, readable model of another layout (logged before the raw-input predictor, or
+    naming another loader): it cannot serve, and retraining is the cure. A model whose
+    files are missing or damaged is a :class:`PredictorFormatError`, not this."""
+
+
 def family_module(spec: ModelSpec) -> ModuleType:
     """The module of :mod:`bike_traffic.models` that fits and predicts a model type."""
     return importlib.import_module(f"bike_traffic.models.{spec.family}")
@@ -290,7 +296,7 @@ class Predictor:
             raise PredictorFormatError(f"{folder} holds no {DESCRIPTION_FILE}: not a predictor.")
         description = json.loads(described.read_text(encoding="utf-8"))
         if description.get("format") != FORMAT_VERSION:
-            raise PredictorFormatError(
+            raise OldLayoutError(
                 f"{described} has format {description.get('format')!r}; this version of "
                 f"bike_traffic reads format {FORMAT_VERSION}."
             )

@@ -63,11 +63,35 @@ def version_or_fail(mlflow_client: Any, name: str, version: int) -> Any:
         raise RegistryError(f"{name} has no version {version}.") from exc
 
 
+def not_found(exc: Exception) -> bool:
+    """Whether the registry answered that a registered model or an alias does not exist.
+
+    MLflow says ``RESOURCE_DOES_NOT_EXIST`` for an unknown registered model and
+    ``INVALID_PARAMETER_VALUE`` ("Registered model alias ... not found") for an unset
+    alias, from a local store and from a server alike.
+    """
+    code = getattr(exc, "error_code", None)
+    message = str(getattr(exc, "message", exc))
+    return code == "RESOURCE_DOES_NOT_EXIST" or (
+        code == "INVALID_PARAMETER_VALUE" and "alias" in message and "not found" in message
+    )
+
+
 def alias_version(mlflow_client: Any, name: str, alias: str) -> int | None:
+    """The version an alias points to; None when the registry says there is none.
+
+    Raises:
+        Exception: Any other failure (the tracking server unreachable...): "I could not
+            ask" is never taken for "there is none".
+    """
+    from mlflow.exceptions import MlflowException
+
     try:
         return int(mlflow_client.get_model_version_by_alias(name, alias).version)
-    except Exception:  # noqa: BLE001  (no such alias)
-        return None
+    except MlflowException as exc:
+        if not_found(exc):
+            return None
+        raise
 
 
 def versions_table(model_type: str) -> pd.DataFrame:

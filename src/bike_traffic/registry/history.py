@@ -77,12 +77,25 @@ def current_champion(history: list[dict], model_type: str, env: str | None) -> d
     return None
 
 
+def archived_versions(history: list[dict], model_type: str, env: str | None) -> set[int]:
+    """The versions of a type that ``summary.json`` records as archived."""
+    return {
+        int(e["version"])
+        for e in _entries(history, model_type, env)
+        if e.get("entry_type") == "archive" and e.get("version") is not None
+    }
+
+
 def previous_champion(history: list[dict], model_type: str, env: str | None) -> int | None:
-    """The version that was champion before the current one (for a rollback), or None."""
+    """The version that was champion before the current one (for a rollback), or None.
+
+    Archived versions are skipped: a rollback never re-instates one.
+    """
     versions = [c["version"] for c in champion_history(history, model_type, env)]
     current = versions[-1] if versions else None
+    archived = archived_versions(history, model_type, env)
     for version in reversed(versions[:-1]):
-        if version is not None and version != current:
+        if version is not None and version != current and version not in archived:
             return version
     return None
 

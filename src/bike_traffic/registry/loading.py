@@ -23,7 +23,7 @@ from bike_traffic.models.mlflow_flavor import load_predictor
 from bike_traffic.models.predictor import Predictor
 from bike_traffic.models.spec import ModelSpec, model_spec
 from bike_traffic.registry import CHALLENGER, CHAMPION, NoChampionError, RegistryError
-from bike_traffic.registry.client import client
+from bike_traffic.registry.client import client, not_found
 from bike_traffic.registry.history import _entries, best_entry, current_champion
 
 logger = logging.getLogger(__name__)
@@ -59,20 +59,6 @@ class LoadedModel:
         return score_predictor(self.predictor, test)
 
 
-def _not_found(exc: Exception) -> bool:
-    """Whether the registry answered that a registered model or an alias does not exist.
-
-    MLflow says ``RESOURCE_DOES_NOT_EXIST`` for an unknown registered model and
-    ``INVALID_PARAMETER_VALUE`` ("Registered model alias ... not found") for an unset
-    alias, from a local store and from a server alike.
-    """
-    code = getattr(exc, "error_code", None)
-    message = str(getattr(exc, "message", exc))
-    return code == "RESOURCE_DOES_NOT_EXIST" or (
-        code == "INVALID_PARAMETER_VALUE" and "alias" in message and "not found" in message
-    )
-
-
 def resolve_version(
     spec: ModelSpec,
     which: str | int,
@@ -84,13 +70,23 @@ def resolve_version(
     name = spec.registered_name
     if isinstance(which, int) or str(which).isdigit():
         return mlflow_client.get_model_version(name, str(int(which)))
+    if which == CHAMPION and history is not None:
+        # summary.json is the registry's authority (docs/registry.md): the champion it
+        # names is the one served, even before `kedro models reconcile` moves the alias.
+        entry = current_champion(history, spec.model_type, env)
+        if entry is None:
+            raise NoChampionError(
+                f"{name} has no champion: summary.json names none (env {env}). Train one "
+                f"above its floor, or `kedro models promote {spec.model_type} <version>`."
+            )
+        return mlflow_client.get_model_version(name, str(int(entry["version"])))
     if which in (CHAMPION, CHALLENGER):
         from mlflow.exceptions import MlflowException
 
         try:
             return mlflow_client.get_model_version_by_alias(name, which)
         except MlflowException as exc:
-            if which == CHAMPION and _not_found(exc):
+            if which == CHAMPION and not_found(exc):
                 raise NoChampionError(
                     f"{name} has no champion (the registry says: {exc.message}). Train one "
                     f"above its floor, or `kedro models promote {spec.model_type} <version>`."

@@ -11,8 +11,10 @@ from mlflow import MlflowClient
 
 from bike_traffic.models.spec import model_spec
 from bike_traffic.pipelines.registry.nodes import (
-    apply_decision,
     decide_promotion,
+    publish_champions,
+    publish_decision,
+    record_decision,
     rescore_champions,
     score_champion,
 )
@@ -85,8 +87,8 @@ def test_decide_promotion_without_champion_or_in_test_mode():
 
 # ---------------------------------------------------------------- score_champion
 def test_score_champion_rescores_the_champion_on_the_given_rows(trained_project):
-    test, history, _ = _opened(trained_project)
-    scores = score_champion({"model_type": "rf"}, test)
+    test, history, settings = _opened(trained_project)
+    scores = score_champion({"model_type": "rf"}, test, history, settings)
     [entry] = [e for e in history if e["entry_type"] == "model" and e["model_type"] == "rf"]
     assert scores["version"] == 1
     assert scores["rmse"] == pytest.approx(entry["rmse"], rel=1e-9)
@@ -94,8 +96,18 @@ def test_score_champion_rescores_the_champion_on_the_given_rows(trained_project)
 
 
 def test_score_champion_without_a_champion_is_empty(trained_project):
-    test, _, _ = _opened(trained_project)
-    assert score_champion({"model_type": "nn"}, test) == {}  # nn v1 stayed below the floor
+    test, history, settings = _opened(trained_project)
+    # nn v1 stayed below the floor
+    assert score_champion({"model_type": "nn"}, test, history, settings) == {}
+
+
+def test_the_champion_is_the_one_summary_json_names(trained_project):
+    """summary.json is the authority: a stray MLflow alias does not change who is compared."""
+    test, history, settings = _opened(trained_project)
+    second = register_copy(trained_project, "rf")["version"]
+    client = MlflowClient(tracking_uri=tracking_uri(trained_project))
+    client.set_registered_model_alias("bike-traffic-rf", CHAMPION, second)  # a half-done op
+    assert score_champion({"model_type": "rf"}, test, history, settings)["version"] == 1
 
 
 def test_a_champion_that_cannot_serve_is_reported_and_not_compared(trained_project):
@@ -104,12 +116,12 @@ def test_a_champion_that_cannot_serve_is_reported_and_not_compared(trained_proje
     mlmodel = Path(entry["artifact_location"].removeprefix("file://")) / "MLmodel"
     old = {"artifact_path": "rf_model", "flavors": {"sklearn": {"pickled_model": "model.pkl"}}}
     mlmodel.write_text(yaml.safe_dump(old), encoding="utf-8")
-    champion = score_champion({"model_type": "rf", "registered_model": "bike-traffic-rf"}, test)
+    registered = _registered(register_copy(trained_project, "rf"))
+    champion = score_champion(registered, test, history, settings)
 
     assert champion["version"] == 1
     assert "before the raw-input predictor" in champion["cannot_serve"]
     metrics = {"rmse": entry["rmse"] * 10, "r2": 0.9}  # far worse than the old champion
-    registered = _registered(register_copy(trained_project, "rf"))
     decision = decide_promotion(
         registered, metrics, champion, settings["models"]["rf"], settings, {"test_mode": False}
     )
@@ -117,36 +129,48 @@ def test_a_champion_that_cannot_serve_is_reported_and_not_compared(trained_proje
     assert decision["champion_version"] == 1 and decision["champion_score"] is None
     assert decision["reasons"][0].startswith("the champion v1 cannot serve and is not compared")
     fingerprint = {"hash": "abc123", "rows": 10, "test_mode": False}
-    model, decided = apply_decision(registered, decision, metrics, fingerprint, settings)
+    model, decided = record_decision(registered, decision, metrics, fingerprint, settings)
     assert model["is_champion"] and decided["outcome"] == "promoted"
+    publish_decision([*history, model, decided], registered, settings)
     assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == 2
     client = MlflowClient(tracking_uri=tracking_uri(trained_project))
     challenged = client.get_model_version("bike-traffic-rf", "1").tags["challenged_by_v2"]
     assert challenged.endswith("vs cannot serve)")
 
 
-def test_a_registry_that_cannot_answer_stops_the_decision(trained_project, tmp_path):
-    """An unreachable store is not "no champion": promoting blindly would be wrong."""
+def test_a_champion_whose_files_are_gone_stops_the_decision(trained_project):
+    """Missing files are not "an old layout": promoting blindly over them would be wrong."""
+    test, history, settings = _opened(trained_project)
+    [entry] = [e for e in history if e["entry_type"] == "model" and e["model_type"] == "rf"]
+    (Path(entry["artifact_location"].removeprefix("file://")) / "MLmodel").unlink()
+    with pytest.raises(Exception, match="holds no MLmodel"):
+        score_champion({"model_type": "rf"}, test, history, settings)
+
+
+def test_an_unreachable_registry_is_not_taken_for_no_champion(trained_project, tmp_path):
+    """With the store unreachable, the champion summary.json names is read from its storage."""
     import mlflow
 
-    test, _, _ = _opened(trained_project)
+    test, history, settings = _opened(trained_project)
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("")  # MLflow cannot create a store below a file
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{blocker / 'mlflow.db'}")
     try:
+        scores = score_champion({"model_type": "rf"}, test, history, settings)
         with pytest.raises(RegistryError, match="Cannot load rf champion from the registry"):
-            score_champion({"model_type": "rf"}, test)
+            score_champion({"model_type": "rf"}, test, None, settings)  # and nothing to fall on
     finally:
         mlflow.set_tracking_uri(previous)
+    assert scores["version"] == 1
 
 
-# ---------------------------------------------------------------- apply_decision
+# ---------------------------------------------------------------- record, then publish
 @pytest.mark.parametrize("promoted", [True, False], ids=["promoted", "kept"])
-def test_apply_decision_moves_the_alias_tags_and_returns_the_entries(trained_project, promoted):
-    test, _, settings = _opened(trained_project)
+def test_record_then_publish_moves_the_alias_and_tags(trained_project, promoted):
+    test, history, settings = _opened(trained_project)
     registered = _registered(register_copy(trained_project, "rf"))
-    champion = score_champion(registered, test)
+    champion = score_champion(registered, test, history, settings)
     metrics = {
         **champion,
         "rmse": champion["rmse"] * (0.5 if promoted else 1.0),
@@ -159,7 +183,7 @@ def test_apply_decision_moves_the_alias_tags_and_returns_the_entries(trained_pro
     assert decision["outcome"] == ("promoted" if promoted else "kept")
     fingerprint = {"hash": "abc123", "rows": 10, "test_mode": False}
 
-    model, decided = apply_decision(registered, decision, metrics, fingerprint, settings)
+    model, decided = record_decision(registered, decision, metrics, fingerprint, settings)
 
     assert model["timestamp"] == decided["timestamp"]
     assert model == {
@@ -190,7 +214,8 @@ def test_apply_decision_moves_the_alias_tags_and_returns_the_entries(trained_pro
         "version": 2,
         **decision,
     }
-    # the register node put the challenger alias on v2; a test copy does not
+    assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == 1  # recorded, not moved
+    publish_decision([*history, model, decided], registered, settings)
     assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == (2 if promoted else 1)
     client = MlflowClient(tracking_uri=tracking_uri(trained_project))
     tags = client.get_model_version("bike-traffic-rf", "2").tags
@@ -235,17 +260,26 @@ def test_rescore_champions_settles_a_pending_challenger(trained_project):
     entries = rescore_champions(test, history, eager)
 
     kinds = [(e["entry_type"], e["model_type"], e.get("version")) for e in entries]
-    assert kinds == [
-        ("rescore", "rf", 1),
-        ("decision", "rf", version),
-        ("promotion", "rf", None),
-        *_rescores(history, settings)[1:],  # the other types' champions
-    ]
-    decision = entries[1]
+    assert (
+        kinds
+        == [
+            ("rescore", "rf", 1),
+            ("model", "rf", version),  # recorded, so that summary.json alone names the champion
+            ("decision", "rf", version),
+            *_rescores(history, settings)[1:],  # the other types' champions
+        ]
+    )
+    model, decision = entries[1], entries[2]
     assert decision["pending"] is True and decision["outcome"] == "promoted"
     assert (decision["challenger_version"], decision["champion_version"]) == (version, 1)
     assert decision["improvement"] == pytest.approx(0.0, abs=1e-12)
-    assert (entries[2]["from_version"], entries[2]["to_version"]) == (1, version)
+    [first] = [e for e in history if e["entry_type"] == "model" and e["model_type"] == "rf"]
+    assert model["is_champion"] and model["run_id"] == first["run_id"]  # a copy of v1's model
+    assert model["rmse"] == pytest.approx(entries[0]["metrics"]["rmse"], rel=1e-9)
+    after = [*history, *entries]
+    assert current_champion(after, "rf", "test")["version"] == version
+    assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == 1  # not yet published
+    publish_champions(after, eager)
     assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == version
     assert client.get_model_version("bike-traffic-rf", str(version)).tags["decision"] == "promoted"
 
@@ -258,5 +292,4 @@ def test_a_pending_challenger_is_kept_under_the_usual_rule(trained_project):
     entries = rescore_champions(test, history, settings)
     [decision] = [e for e in entries if e["entry_type"] == "decision"]
     assert decision["outcome"] == "kept" and decision["version"] == version
-    assert not [e for e in entries if e["entry_type"] == "promotion"]
-    assert _aliases(trained_project, "bike-traffic-rf")[CHAMPION] == 1
+    assert current_champion([*history, *entries], "rf", "test")["version"] == 1

@@ -1,10 +1,13 @@
-"""Nodes of the registry: register, re-score the champion, decide, apply, record.
+"""Nodes of the registry: register, re-score the champion, decide, record, publish.
 
-Three nodes have side effects on the MLflow Model Registry and say so in their
-name and docstring: :func:`register_model_version`, :func:`apply_decision` and
-:func:`rescore_champions` (which applies pending promotions). Every decision is
-taken by :func:`bike_traffic.registry.rule.decide`, the one place the rule lives,
-and recorded as entries appended to ``summary.json`` through the catalog.
+``summary.json`` is the registry's authority (:mod:`bike_traffic.registry.reconcile`):
+a decision is first *recorded* (:func:`record_decision` returns the entries the catalog
+appends) and only then *published* to MLflow's aliases and tags (:func:`publish_decision`,
+which reads the history after the append). A crash between the two leaves MLflow behind,
+and the next reconciliation catches it up. Three nodes have side effects on the MLflow
+Model Registry and say so in their name and docstring: :func:`register_model_version`,
+:func:`publish_decision` and :func:`publish_champions`. Every decision is taken by
+:func:`bike_traffic.registry.rule.decide`, the one place the rule lives.
 """
 
 from __future__ import annotations
@@ -15,11 +18,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bike_traffic.models.predictor import PredictorFormatError
+from bike_traffic.models.predictor import OldLayoutError
 from bike_traffic.models.spec import model_spec
-from bike_traffic.registry import CHALLENGER, CHAMPION, NoChampionError, RegistryError, now
-from bike_traffic.registry.client import client, describe_metrics, storage_location
+from bike_traffic.registry import CHALLENGER, CHAMPION, NoChampionError, now
+from bike_traffic.registry.client import (
+    alias_version,
+    client,
+    describe_metrics,
+    storage_location,
+)
+from bike_traffic.registry.history import archived_versions, current_champion
 from bike_traffic.registry.loading import load_model
+from bike_traffic.registry.reconcile import sync_type
 from bike_traffic.registry.rule import decide, rule_for
 
 logger = logging.getLogger(__name__)
@@ -120,45 +130,46 @@ def register_model_version(
     }
 
 
-def score_champion(registered: dict[str, Any], test: pd.DataFrame) -> dict[str, float]:
-    """Re-score the current champion on the same test rows as the challenger.
+def score_champion(
+    registered: dict[str, Any],
+    test: pd.DataFrame,
+    history: list[dict],
+    settings: dict[str, Any],
+) -> dict[str, float]:
+    """Re-score the current champion (the one summary.json names) on the challenger's rows.
 
     Args:
         registered: Output of :func:`register_model_version`.
         test: The test rows the challenger was judged on (today's ``test_baseline``).
+        history: ``summary.json``, the registry's authority.
+        settings: ``params:registry`` (``env``).
 
     Returns:
         The champion's metrics and version; an empty dict when the type has no champion;
-        ``{"version", "cannot_serve"}`` when the champion is of a layout this code cannot
-        load (logged before the current predictor): it cannot be compared, and cannot serve.
+        ``{"version", "cannot_serve"}`` when the champion is a whole model of a layout
+        this code cannot load (logged before the current predictor): it cannot be
+        compared, and cannot serve.
 
     Raises:
         Exception: Any other failure to load the champion (the tracking server or the
-            artifact store unreachable, a file missing...): the decision cannot be taken,
-            and is not taken as if there were no champion.
+            artifact store unreachable, a file missing or damaged...): the decision cannot
+            be taken, and is not taken as if there were no champion.
     """
     model_type = registered["model_type"]
     try:
-        champion = load_model(model_type, CHAMPION)
+        champion = load_model(model_type, CHAMPION, history=history, env=settings["env"])
     except NoChampionError:
         logger.info("%s has no champion yet", model_type)
         return {}
-    except PredictorFormatError as exc:
+    except OldLayoutError as exc:
         logger.warning("The %s champion cannot serve: %s", model_type, exc)
-        return {"version": _champion_version(registered), "cannot_serve": str(exc)}
+        entry = current_champion(history, model_type, settings["env"])
+        return {"version": entry["version"] if entry else None, "cannot_serve": str(exc)}
     scores = champion.score(test)
     logger.info(
         "Champion %s v%s re-scored on today's test set: %s", model_type, champion.version, scores
     )
     return {**scores, "version": champion.version}
-
-
-def _champion_version(registered: dict[str, Any]) -> int | None:
-    try:
-        found = client().get_model_version_by_alias(registered["registered_model"], CHAMPION)
-    except Exception:  # noqa: BLE001  (the version number is only shown in the decision)
-        return None
-    return int(found.version)
 
 
 def decide_promotion(
@@ -203,14 +214,16 @@ def decide_promotion(
     return decision
 
 
-def apply_decision(
+def record_decision(
     registered: dict[str, Any],
     decision: dict[str, Any],
     metrics: dict[str, float],
     fingerprint: dict[str, Any],
     settings: dict[str, Any],
 ) -> list[dict[str, Any]]:
-    """Side effect: move the ``champion`` alias if promoted, tag both versions.
+    """The entries that record a decision in ``summary.json`` (appended by the catalog).
+
+    Nothing in MLflow changes here: :func:`publish_decision` follows once they are saved.
 
     Args:
         registered: The challenger's identity.
@@ -220,31 +233,8 @@ def apply_decision(
         settings: ``params:registry`` (``env``).
 
     Returns:
-        The entries to append to ``summary.json``: the model, then the decision.
+        The model entry (``is_champion`` when promoted), then the decision entry.
     """
-    mlflow_client = client()
-    name, version = registered["registered_model"], registered["version"]
-    promoted = decision["outcome"] == "promoted"
-    if promoted:
-        mlflow_client.set_registered_model_alias(name, CHAMPION, version)
-    tags = {
-        "decision": decision["outcome"],
-        "decision_metric": decision["metric"],
-        "challenger_score": f"{decision['challenger_score']:.6g}",
-        "champion_score": str(decision["champion_score"]),
-        "min_improvement": str(decision["min_improvement"]),
-    }
-    for key, value in tags.items():
-        mlflow_client.set_model_version_tag(name, str(version), key, value)
-    if decision["champion_version"] is not None:
-        champion_score = decision["champion_score"]
-        against = "cannot serve" if champion_score is None else f"{champion_score:.4g}"
-        mlflow_client.set_model_version_tag(
-            name,
-            str(decision["champion_version"]),
-            f"challenged_by_v{version}",
-            f"{decision['outcome']} ({decision['challenger_score']:.4g} vs {against})",
-        )
     spec = model_spec(registered["model_type"])
     stamp = now()
     common = {
@@ -259,32 +249,87 @@ def apply_decision(
         "run_id": registered["run_id"],
         "model_uri": registered["model_uri"],
         "artifact_location": registered["artifact_location"],
-        "registered_model": name,
-        "version": version,
+        "registered_model": registered["registered_model"],
+        "version": registered["version"],
         **_headline(metrics, spec.kind),
         "metrics": {k: v for k, v in metrics.items() if not np.isnan(v)},
         "data_fingerprint": fingerprint,
         "code_version": registered["code_version"],
-        "is_champion": promoted,
+        "is_champion": decision["outcome"] == "promoted",
     }
     decision_entry = {
         "timestamp": stamp,
         "entry_type": "decision",
         **common,
-        "registered_model": name,
-        "version": version,
+        "registered_model": registered["registered_model"],
+        "version": registered["version"],
         **decision,
     }
     return [model_entry, decision_entry]
 
 
+def _tag_decision(mlflow_client: Any, decision: dict[str, Any]) -> None:
+    """Tag the challenger with its decision and the champion it was compared with."""
+    name, version = decision["registered_model"], decision["version"]
+    champion_score = decision.get("champion_score")
+    tags = {
+        "decision": decision["outcome"],
+        "decision_metric": decision["metric"],
+        "challenger_score": f"{decision['challenger_score']:.6g}",
+        "champion_score": str(champion_score),
+        "min_improvement": str(decision["min_improvement"]),
+    }
+    for key, value in tags.items():
+        mlflow_client.set_model_version_tag(name, str(version), key, value)
+    if decision.get("champion_version") is not None:
+        against = "cannot serve" if champion_score is None else f"{champion_score:.4g}"
+        mlflow_client.set_model_version_tag(
+            name,
+            str(decision["champion_version"]),
+            f"challenged_by_v{version}",
+            f"{decision['outcome']} ({decision['challenger_score']:.4g} vs {against})",
+        )
+
+
+def publish_decision(
+    history: list[dict], registered: dict[str, Any], settings: dict[str, Any]
+) -> None:
+    """Side effect: MLflow's ``champion`` alias and tags follow what summary.json recorded.
+
+    Runs after :func:`record_decision`'s entries are appended: ``history`` is
+    ``summary.json`` read back after that append, so the alias goes to the champion it
+    names (this run's challenger when promoted, or whoever a concurrent run promoted).
+
+    Args:
+        history: ``summary.json`` after the append.
+        registered: The challenger's identity.
+        settings: ``params:registry`` (``env``).
+    """
+    mlflow_client = client()
+    model_type = registered["model_type"]
+    for fix in sync_type(mlflow_client, model_type, history, settings["env"]):
+        logger.info("Published: %s", fix)
+    decisions = [
+        e
+        for e in history
+        if e.get("entry_type") == "decision"
+        and e.get("registered_model") == registered["registered_model"]
+        and e.get("version") == registered["version"]
+    ]
+    if decisions:
+        _tag_decision(mlflow_client, decisions[-1])
+
+
 def rescore_champions(
     test: pd.DataFrame, history: list[dict], settings: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Side effect: re-score every champion on today's test set and settle pending challengers.
+    """Re-score every champion on today's test set and decide on pending challengers.
 
     A challenger is pending when it carries the ``challenger`` alias but
-    ``summary.json`` holds no decision for it (its run stopped before deciding).
+    ``summary.json`` holds no decision for it (its run stopped before recording one).
+    Its decision is recorded with a ``model`` entry of its own (metrics: today's
+    re-score), so that summary.json alone says which version is champion; MLflow's
+    aliases follow in :func:`publish_champions`.
 
     Args:
         test: ``test_baseline``.
@@ -292,26 +337,43 @@ def rescore_champions(
         settings: ``params:registry`` (``env``, ``min_improvement``, ``models``).
 
     Returns:
-        Entries to append: one ``rescore`` per champion, decisions for pending ones.
+        Entries to append: one ``rescore`` per champion (``cannot_serve`` for a champion
+        of an older layout), then a ``model`` and a ``decision`` per pending challenger.
+
+    Raises:
+        Exception: When a champion cannot be loaded for any other reason (the store
+            unreachable, files missing): re-scoring it is not skipped silently.
     """
     entries: list[dict[str, Any]] = []
     env = settings["env"]
+    mlflow_client = client()
     for model_type, rule_spec in settings["models"].items():
         info = model_spec(model_type)
+        common = {"model_type": info.summary_type, "env": env}
+        champion, champion_scores = None, None
         try:
             champion = load_model(model_type, CHAMPION, history=history, env=env)
-        except RegistryError as exc:
+        except NoChampionError as exc:
             logger.info("No champion to re-score for %s: %s", model_type, exc)
-            champion = None
-        champion_scores = None
+        except OldLayoutError as exc:
+            entry = current_champion(history, model_type, env)
+            entries.append(
+                {
+                    "timestamp": now(),
+                    "entry_type": "rescore",
+                    **common,
+                    "registered_model": info.registered_name,
+                    "version": entry["version"] if entry else None,
+                    "cannot_serve": str(exc),
+                }
+            )
         if champion is not None:
             champion_scores = champion.score(test)
             entries.append(
                 {
                     "timestamp": now(),
                     "entry_type": "rescore",
-                    "model_type": info.summary_type,
-                    "env": env,
+                    **common,
                     "registered_model": info.registered_name,
                     "version": champion.version,
                     "source": champion.source,
@@ -319,59 +381,86 @@ def rescore_champions(
                     "test_rows": len(test),
                 }
             )
-        decided = {
-            e.get("version")
-            for e in history
-            if e.get("entry_type") == "decision"
-            and e.get("registered_model") == info.registered_name
-        }
-        try:
-            pending = load_model(model_type, CHALLENGER)
-        except RegistryError:
-            continue
-        if pending.version in decided or pending.version == getattr(champion, "version", None):
-            continue
-        version = client().get_model_version(info.registered_name, str(pending.version))
-        test_mode = version.tags.get("test_mode") == "true"
-        decision = decide(
-            pending.score(test),
-            None if champion_scores is None else champion_scores,
-            rule_for(rule_spec, settings),
-            test_mode,
+        entries += _settle_pending(
+            mlflow_client, model_type, rule_spec, history, settings, test, champion, champion_scores
         )
-        decision.update(
-            challenger_version=pending.version, champion_version=getattr(champion, "version", None)
-        )
-        if decision["outcome"] == "promoted":
-            client().set_registered_model_alias(info.registered_name, CHAMPION, pending.version)
-        client().set_model_version_tag(
-            info.registered_name, str(pending.version), "decision", decision["outcome"]
-        )
-        entries.append(
-            {
-                "timestamp": now(),
-                "entry_type": "decision",
-                "model_type": info.summary_type,
-                "env": env,
-                "test_mode": test_mode,
-                "registered_model": info.registered_name,
-                "version": pending.version,
-                "pending": True,
-                **decision,
-            }
-        )
-        if decision["outcome"] == "promoted":
-            entries.append(
-                {
-                    "timestamp": now(),
-                    "entry_type": "promotion",
-                    "model_type": info.summary_type,
-                    "env": env,
-                    "registered_model": info.registered_name,
-                    "from_version": getattr(champion, "version", None),
-                    "to_version": pending.version,
-                    "reason": "pending challenger",
-                }
-            )
-        logger.info("Pending %s v%s: %s", model_type, pending.version, decision["outcome"])
     return entries
+
+
+def _settle_pending(
+    mlflow_client: Any,
+    model_type: str,
+    rule_spec: dict[str, Any],
+    history: list[dict],
+    settings: dict[str, Any],
+    test: pd.DataFrame,
+    champion: Any,
+    champion_scores: dict[str, float] | None,
+) -> list[dict[str, Any]]:
+    """The ``model`` and ``decision`` entries of a type's pending challenger (or none)."""
+    info = model_spec(model_type)
+    env = settings["env"]
+    version = alias_version(mlflow_client, info.registered_name, CHALLENGER)
+    decided = {
+        e.get("version")
+        for e in history
+        if e.get("entry_type") == "decision" and e.get("registered_model") == info.registered_name
+    }
+    if (
+        version is None
+        or version in decided
+        or version == getattr(champion, "version", None)
+        or version in archived_versions(history, model_type, env)
+    ):
+        return []
+    found = mlflow_client.get_model_version(info.registered_name, str(version))
+    if (found.tags or {}).get("env") != env:
+        return []
+    pending = load_model(model_type, version)
+    test_mode = found.tags.get("test_mode") == "true"
+    scores = pending.score(test)
+    decision = decide(scores, champion_scores, rule_for(rule_spec, settings), test_mode)
+    decision.update(challenger_version=version, champion_version=getattr(champion, "version", None))
+    logged = mlflow_client.get_logged_model(found.model_id) if found.model_id else None
+    registered = {
+        "model_type": info.model_type,
+        "registered_model": info.registered_name,
+        "version": version,
+        "run_id": found.run_id,
+        "model_uri": found.source,
+        "artifact_location": storage_location(
+            logged.artifact_location if logged else found.source,
+            settings.get("artifacts_destination"),
+        ),
+        "code_version": found.tags.get("code_version", "unknown"),
+    }
+    fingerprint = {
+        "hash": found.tags.get("data_fingerprint", "unknown"),
+        "test_mode": test_mode,
+    }
+    model_entry, decision_entry = record_decision(
+        registered, decision, scores, fingerprint, settings
+    )
+    decision_entry["pending"] = True
+    logger.info("Pending %s v%s: %s", model_type, version, decision["outcome"])
+    return [model_entry, decision_entry]
+
+
+def publish_champions(history: list[dict], settings: dict[str, Any]) -> None:
+    """Side effect: every type's ``champion`` alias and pending decisions' tags follow summary.json.
+
+    Args:
+        history: ``summary.json`` after :func:`rescore_champions`' entries were appended.
+        settings: ``params:registry`` (``env``, ``models``).
+    """
+    mlflow_client = client()
+    for model_type in settings["models"]:
+        for fix in sync_type(mlflow_client, model_type, history, settings["env"]):
+            logger.info("Published: %s", fix)
+    for entry in history:
+        if (
+            entry.get("entry_type") == "decision"
+            and entry.get("pending")
+            and entry.get("env") == settings["env"]
+        ):
+            _tag_decision(mlflow_client, entry)

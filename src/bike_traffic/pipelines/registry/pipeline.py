@@ -8,8 +8,10 @@
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
-    apply_decision,
     decide_promotion,
+    publish_champions,
+    publish_decision,
+    record_decision,
     register_model_version,
     rescore_champions,
     score_champion,
@@ -17,7 +19,7 @@ from .nodes import (
 
 
 def registration_template() -> Pipeline:
-    """Register, re-score the champion, decide and record: one template for every model run.
+    """Register, re-score the champion, decide, record, publish: one template for every model run.
 
     Inside a model run's namespace it reads that namespace's ``model_card``,
     ``metrics``, ``data_fingerprint`` and ``test``, and appends to ``summary.json``
@@ -42,7 +44,12 @@ def registration_template() -> Pipeline:
             ),
             Node(
                 score_champion,
-                ["registered_version", "test"],
+                {
+                    "registered": "registered_version",
+                    "test": "test",
+                    "history": "summary_history",
+                    "settings": "params:registry",
+                },
                 "champion_scores",
                 name="score_champion",
             ),
@@ -60,7 +67,7 @@ def registration_template() -> Pipeline:
                 name="decide_promotion",
             ),
             Node(
-                apply_decision,
+                record_decision,
                 {
                     "registered": "registered_version",
                     "decision": "promotion_decision",
@@ -69,7 +76,19 @@ def registration_template() -> Pipeline:
                     "settings": "params:registry",
                 },
                 "summary_entries",
-                name="apply_decision",
+                name="record_decision",
+            ),
+            # summary.json first, MLflow after: the append above is the decision; this
+            # node reads the history back and moves MLflow's alias to what it says.
+            Node(
+                publish_decision,
+                {
+                    "history": "summary_entries",
+                    "registered": "registered_version",
+                    "settings": "params:registry",
+                },
+                None,
+                name="publish_decision",
             ),
         ]
     )
@@ -116,7 +135,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 },
                 "summary_entries",
                 name="rescore_champions",
-            )
+            ),
+            Node(
+                publish_champions,
+                {"history": "summary_entries", "settings": "params:registry"},
+                None,
+                name="publish_champions",
+            ),
         ],
         namespace="registry",
         inputs={"test_baseline", "summary_history"},
