@@ -140,6 +140,22 @@ def test_a_date_out_of_range_says_which_dates_are_served():
     assert error.endswith(": 2024-01-01 to 2024-12-31")
 
 
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"timestamp": "3000-01-01T08:00:00+01:00"},
+        {"timestamp": "9999-12-31T08:00:00"},
+        {"timestamp": "1500-06-01T08:00:00+00:09"},
+        {"date": "3000-01-01", "hour": "8"},
+        {"date": "9999-12-31", "hour": 23},
+    ],
+)
+def test_years_pandas_cannot_hold_are_out_of_range_not_a_crash(row):
+    error = only_error({"counter": COUNTER, **row})
+    assert error.startswith("date_out_of_range") and error.endswith(": 2024-01-01 to 2024-12-31")
+    assert str(row.get("timestamp", row.get("date"))) in error
+
+
 def test_the_local_date_decides_the_range_not_the_utc_one():
     # 2024-12-31 23:30 in Paris is 22:30 UTC, and 2025-01-01 00:30 in Paris is still 2024 in UTC
     requests, error = parse(

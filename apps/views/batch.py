@@ -81,7 +81,7 @@ if len(result.scored):
     stem = uploaded.name.rsplit(".", 1)[0]
     st.download_button(
         "Download the predictions (CSV)",
-        result.scored.to_csv(index=False).encode("utf-8"),
+        uploads.as_csv(result.scored),
         file_name=f"{stem}_predictions.csv",
         mime="text/csv",
         type="primary",
@@ -104,7 +104,7 @@ if len(result.refused):
     st.dataframe(result.refused, hide_index=True, key="refused")
     st.download_button(
         "Download the refused rows (CSV)",
-        result.refused.to_csv(index=False).encode("utf-8"),
+        uploads.as_csv(result.refused),
         file_name=f"{uploaded.name.rsplit('.', 1)[0]}_refused.csv",
         mime="text/csv",
         on_click="ignore",

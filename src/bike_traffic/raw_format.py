@@ -65,6 +65,14 @@ TECHNICAL_ID = "identifiant_technique_compteur"
 MONTH_YEAR = "mois_annee_comptage"
 
 # Paris intra-muros with a margin: a counter outside this box is a data error.
+#: Columns the raw export's reader adds (:class:`bike_traffic.datasets.raw_export.
+#: RawExportDataset`): each row's line in the file, and why a line is malformed ("" when
+#: it is not; a malformed line's fields are cut to what could be read).
+LINE = "_line"
+MALFORMED = "_malformed"
+#: The snake_case name of :data:`MALFORMED` once renamed (a column of the quarantine).
+MALFORMED_LINE = "malformed_line"
+
 PARIS_BBOX = {"lat_min": 48.80, "lat_max": 48.91, "lon_min": 2.22, "lon_max": 2.47}
 
 

@@ -18,10 +18,13 @@ import numpy as np
 import pandas as pd
 
 from bike_traffic.calendar import PARIS_TZ
-from bike_traffic.raw_format import COUNT, PARIS_BBOX, blank_to_na
+from bike_traffic.raw_format import COUNT, MALFORMED_LINE, PARIS_BBOX, blank_to_na
 
 #: Every reason a row or a request is refused: its code and what it means.
 REASONS: dict[str, str] = {
+    "malformed_line": (
+        "the line does not split into the header's fields (too many, too few, or too long)"
+    ),
     "exact_duplicate": "exact duplicate of an earlier row",
     "unparseable_timestamp": (
         "timestamp is not ISO 8601 (e.g. 2025-01-18T08:00:00+01:00; without an offset it is "
@@ -29,8 +32,14 @@ REASONS: dict[str, str] = {
     ),
     "missing_count": "the count is missing",
     "non_numeric_count": "the count is not a number",
+    "non_finite_count": "the count is infinite",
     "negative_count": "the count is negative",
+    "fractional_count": "the count is not a whole number of bikes",
+    "count_above_ceiling": "the count is above what a counter can see in an hour",
     "missing_counter_name": "the counter name is missing",
+    "formula_counter_name": (
+        "the counter name starts like a spreadsheet formula (=, +, -, @): not a counter"
+    ),
     "missing_coordinates": "the coordinates are missing",
     "coordinates_outside_paris": "the coordinates are outside Paris",
     "unknown_counter": "the model was not trained on this counter",
@@ -48,12 +57,17 @@ REASONS: dict[str, str] = {
 
 #: The checks of ``data_cleaning``, in order (the first failing one is the row's reason).
 CLEANING_RULES: tuple[str, ...] = (
+    "malformed_line",
     "exact_duplicate",
     "unparseable_timestamp",
     "missing_count",
     "non_numeric_count",
+    "non_finite_count",
     "negative_count",
+    "fractional_count",
+    "count_above_ceiling",
     "missing_counter_name",
+    "formula_counter_name",
     "missing_coordinates",
     "coordinates_outside_paris",
 )
@@ -124,6 +138,7 @@ def raw_row_checks(
     parsed: pd.DataFrame,
     bbox: dict[str, float] | None = None,
     raw_columns: list[str] | None = None,
+    max_hourly_count: float | None = None,
 ) -> dict[str, pd.Series]:
     """Every check of :data:`CLEANING_RULES` on the rows of an export.
 
@@ -133,6 +148,7 @@ def raw_row_checks(
             ``latitude``, ``longitude``, cleaned counter name).
         bbox: Bounds of Paris; the project's default box when omitted.
         raw_columns: The columns compared for exact duplicates (all of ``renamed`` by default).
+        max_hourly_count: The highest plausible count (no ceiling when None).
 
     Returns:
         One boolean mask per reason code (True = the row fails).
@@ -143,15 +159,32 @@ def raw_row_checks(
     count_text = blank_to_na(parsed[COUNT]) if COUNT in parsed.columns else None
     lat, lon = parsed["latitude"], parsed["longitude"]
     missing = pd.Series(False, index=parsed.index)
+    count = parsed["count_value"]
+    finite = np.isfinite(count)
+    ceiling = np.inf if max_hourly_count is None else float(max_hourly_count)
+    malformed = (
+        renamed[MALFORMED_LINE].astype(str).str.len() > 0
+        if MALFORMED_LINE in renamed.columns
+        else missing
+    )
     return {
+        "malformed_line": malformed,
         "exact_duplicate": renamed.duplicated(subset=raw_columns, keep="first"),
         "unparseable_timestamp": parsed["timestamp_utc"].isna(),
         "missing_count": count_text.isna() if count_text is not None else missing,
         "non_numeric_count": (count_text.notna() & parsed["count_value"].isna())
         if count_text is not None
         else missing,
-        "negative_count": parsed["count_value"] < 0,
+        "non_finite_count": count.notna() & ~finite,
+        "negative_count": count < 0,
+        "fractional_count": finite & (count != np.floor(count)),
+        "count_above_ceiling": finite & (count > ceiling),
         "missing_counter_name": parsed[COUNTER].isna(),
+        "formula_counter_name": parsed[COUNTER]
+        .astype("string")
+        .str.match(r"[=+\-@\t\r]")
+        .fillna(False)
+        .astype(bool),
         "missing_coordinates": lat.isna() | lon.isna(),
         "coordinates_outside_paris": lat.notna()
         & lon.notna()
@@ -222,6 +255,12 @@ def _timestamps(column: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Se
     return utc, clock
 
 
+def _far_year(text: pd.Series) -> pd.Series:
+    """Whether a date's text starts with a year pandas cannot hold (before 1700, after 2200)."""
+    year = pd.to_numeric(text.str.extract(r"^\s*(\d{4})", expand=False), errors="coerce")
+    return (year.notna() & ~year.between(1700, 2200)).fillna(False).astype(bool)
+
+
 def parse_requests(
     inputs: pd.DataFrame, known_counters: set[str], dates: DateRange
 ) -> tuple[pd.DataFrame, pd.Series]:
@@ -253,13 +292,18 @@ def parse_requests(
     hour_text = _text(inputs.get("hour"), index)
 
     has_stamp = stamp_text.notna()
+    stamp_far = has_stamp & _far_year(stamp_text)  # year 3000: refused, never parsed
     if "timestamp" in inputs.columns and isinstance(inputs["timestamp"].dtype, pd.DatetimeTZDtype):
         has_stamp = inputs["timestamp"].notna()
+        stamp_far = pd.Series(False, index=index)
     utc, clock = _timestamps(
-        inputs["timestamp"] if "timestamp" in inputs.columns else stamp_text, has_stamp
+        inputs["timestamp"] if "timestamp" in inputs.columns else stamp_text,
+        has_stamp & ~stamp_far,
     )
     use_date = ~has_stamp & date_text.notna() & hour_text.notna()
-    day = pd.to_datetime(date_text.where(use_date), format="%Y-%m-%d", errors="coerce")
+    date_far = use_date & _far_year(date_text)
+    far = stamp_far | date_far
+    day = pd.to_datetime(date_text.where(use_date & ~date_far), format="%Y-%m-%d", errors="coerce")
     hour = pd.to_numeric(hour_text.where(use_date), errors="coerce").astype("float64")
     good_hour = hour.between(0, 23) & (hour == np.floor(hour))
     local_wall = day + pd.to_timedelta(hour.where(good_hour), unit="h")
@@ -293,11 +337,11 @@ def parse_requests(
         "missing_counter_name": counter.isna(),
         "unknown_counter": counter.notna() & ~counter.isin(list(known_counters)),
         "missing_time": ~has_stamp & ~use_date,
-        "unparseable_timestamp": has_stamp & utc.isna() & ~clock,
-        "unparseable_date": use_date & day.isna(),
+        "unparseable_timestamp": has_stamp & ~far & utc.isna() & ~clock,
+        "unparseable_date": use_date & ~far & day.isna(),
         "hour_out_of_range": use_date & ~good_hour,
         "clock_change": clock,
-        "date_out_of_range": utc.notna() & ~local_date.between(dates.first, dates.last),
+        "date_out_of_range": far | (utc.notna() & ~local_date.between(dates.first, dates.last)),
         "weather_not_a_number": not_a_number,
         "weather_out_of_range": out_of_range,
     }
@@ -310,7 +354,9 @@ def parse_requests(
         "unparseable_date": date_text,
         "hour_out_of_range": hour_text,
         "clock_change": stamp_text.where(has_stamp, date_text + " " + hour_text),
-        "date_out_of_range": local_date.dt.date.astype("string"),
+        "date_out_of_range": local_date.dt.date.astype("string").where(
+            ~far, stamp_text.where(stamp_far, date_text)
+        ),
         "weather_not_a_number": not_a_number_value,
         "weather_out_of_range": out_of_range_value,
     }

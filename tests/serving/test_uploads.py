@@ -174,6 +174,51 @@ def test_the_download_is_a_csv_of_the_scored_rows(rf, small_raw):
     assert len(back) == 5
 
 
+def test_the_downloads_run_no_formula_in_a_spreadsheet():
+    table = pd.DataFrame(
+        {"counter": ['=HYPERLINK("http://x.example","y")', "+cmd|' /C calc'!A0", "@SUM(A1)", "ok"],
+         "count": ["-3", "-2+3+cmd", "4", "5"]}
+    )  # fmt: skip
+    back = pd.read_csv(io.BytesIO(uploads.as_csv(table)), dtype=str)
+    assert back["counter"].tolist() == [
+        "'=HYPERLINK(\"http://x.example\",\"y\")", "'+cmd|' /C calc'!A0", "'@SUM(A1)", "ok"
+    ]  # fmt: skip
+    assert back["count"].tolist() == ["-3", "'-2+3+cmd", "4", "5"]  # numbers stay numbers
+
+
+def test_a_trailing_separator_shifts_no_column(rf, small_raw):
+    lines = small_raw.head(5).to_csv(sep=";", index=False).splitlines()
+    data = ("\n".join(line + ";" for line in lines) + "\n").encode("utf-8")
+    upload = uploads.read_upload("trailing.csv", data, 50, 1000)
+    assert upload.fmt == uploads.RAW_FORMAT and upload.malformed.empty
+    result = uploads.score_upload(upload, rf)
+    assert len(result.scored) == 5 and result.refused.empty
+
+
+def test_a_line_with_extra_fields_is_refused_with_its_line_and_the_rest_scored(rf, small_raw):
+    lines = small_raw.head(5).to_csv(sep=";", index=False).splitlines()
+    lines[1] += ";extra;fields"
+    lines.insert(3, "")  # a blank line: the line numbers still are the file's
+    upload = uploads.read_upload("extra.csv", "\n".join(lines).encode("utf-8"), 50, 1000)
+    result = uploads.score_upload(upload, rf)
+    assert result.rows_in == 5 and len(result.scored) == 4
+    assert result.scored["line"].tolist() == [3, 5, 6, 7]
+    [refused] = result.refused.to_dict("records")
+    assert refused["line"] == 2
+    assert refused["reason"].startswith("malformed_line")
+    assert "(18 fields: the header has 16)" in refused["reason"]
+
+
+def test_a_very_wide_line_is_refused_unread(rf, small_raw):
+    lines = small_raw.head(3).to_csv(sep=";", index=False).splitlines()
+    lines.insert(2, ";" * 300_000)  # 300 KB in one line
+    upload = uploads.read_upload("wide.csv", "\n".join(lines).encode("utf-8"), 50, 1000)
+    result = uploads.score_upload(upload, rf)
+    assert len(result.scored) == 3
+    assert result.refused["line"].tolist() == [3]
+    assert "300,000 characters: the limit is 4,096" in result.refused["reason"].item()
+
+
 def test_the_package_imports_nothing_from_the_app():
     src = Path(uploads.__file__).resolve().parents[1]
     assert not [p for p in src.rglob("*.py") if "app_support" in p.read_text(encoding="utf-8")]

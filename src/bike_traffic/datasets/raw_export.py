@@ -2,76 +2,135 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
-from kedro.io.core import DatasetError
+from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset
 
-from bike_traffic.raw_format import RAW_COLUMNS, REQUIRED_RAW_COLUMNS
+from bike_traffic.csv_text import SHOWN_CHARS, read_checked, split_fields
+from bike_traffic.raw_format import LINE, MALFORMED, RAW_COLUMNS, REQUIRED_RAW_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+#: The longest line read (characters): the export's lines have about 300.
+MAX_LINE_CHARS = 4096
 
 
 class RawExportDataset(CSVDataset):
     """The Paris counter export (``;``-separated, French headers), checked on load.
 
     Every column is read as text, so nothing is lost or coerced before
-    ``data_cleaning`` decides, row by row, what is valid. A file that cannot be
-    the export (empty, another delimiter, a required column missing) is refused
-    at once with a :class:`DatasetError` that names the file and the problem.
-    Works on any fsspec filesystem: a local path, ``gs://`` or ``https://``.
+    ``data_cleaning`` decides, row by row, what is valid. Each line is measured before
+    pandas sees it (:func:`bike_traffic.csv_text.read_checked`): a line with another
+    number of fields than the header, or longer than ``max_line_chars``, comes back as a
+    row whose :data:`~bike_traffic.raw_format.MALFORMED` column says why (its fields cut
+    to what could be read), and ``data_cleaning`` quarantines it with its line number;
+    every row carries its line in :data:`~bike_traffic.raw_format.LINE`. A file that
+    cannot be the export (empty, another delimiter, a required column missing, not
+    UTF-8) is refused at once with a :class:`DatasetError` that names the file and the
+    problem. Works on any fsspec filesystem: a local path, ``gs://`` or ``https://``.
     """
 
-    DEFAULT_LOAD_ARGS: dict[str, Any] = {
-        "sep": ";",
-        "dtype": str,
-        "keep_default_na": False,
-        "encoding": "utf-8",
-    }
+    DEFAULT_LOAD_ARGS: dict[str, Any] = {"sep": ";", "encoding": "utf-8"}
     DEFAULT_SAVE_ARGS: dict[str, Any] = {"sep": ";", "index": False, "encoding": "utf-8"}
+
+    def __init__(self, *, max_line_chars: int = MAX_LINE_CHARS, **kwargs: Any) -> None:
+        """As :class:`kedro_datasets.pandas.CSVDataset`, plus the longest line read."""
+        super().__init__(**kwargs)
+        self._max_line_chars = int(max_line_chars)
 
     def _where(self) -> str:
         path = str(self._filepath)
         return path if self._protocol == "file" else f"{self._protocol}://{path}"
 
     def load(self) -> pd.DataFrame:
-        """Load the export and check that it has the export's shape.
+        """Load the export, set malformed lines aside, and check the export's shape.
 
         Returns:
-            The raw rows, every column as text.
+            The raw rows, every column as text, with :data:`LINE` and :data:`MALFORMED`.
 
         Raises:
-            DatasetError: When the file is empty, uses another delimiter, lacks
-                a required column or cannot be parsed as CSV.
+            DatasetError: When the file is missing, empty, not UTF-8, uses another
+                delimiter or lacks a required column.
         """
         where = self._where()
+        path = get_filepath_str(self._get_load_path(), self._protocol)
         try:
-            data = super().load()
-        except DatasetError as exc:
-            # Kedro wraps the reader's error: name the file and say what is wrong.
-            raise DatasetError(_explain(exc.__cause__ or exc, where)) from exc
-        check_raw_columns(data, where)
-        return data
+            with self._fs.open(path, mode="rb") as handle:
+                data = handle.read()
+        except FileNotFoundError as exc:
+            raise DatasetError(f"Raw export '{where}' does not exist: {exc}") from None
+        except OSError as exc:
+            raise DatasetError(
+                f"Raw export '{where}' could not be read: {type(exc).__name__}: {exc}"
+            ) from None
+        encoding = self._load_args.get("encoding", "utf-8")
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise DatasetError(
+                f"Raw export '{where}' is not {encoding.upper()} text: byte {exc.start} "
+                f"(line {line}) is {data[exc.start : exc.start + 1]!r}: {exc.reason}. The "
+                "City of Paris export is UTF-8."
+            ) from None
+        text = text.removeprefix("\ufeff")
+        if not text.strip():
+            raise DatasetError(f"Raw export '{where}' is empty: no header, no rows.")
+        sep = self._load_args.get("sep", ";")
+        try:
+            checked = read_checked(text, sep, self._max_line_chars)
+        except ValueError as exc:
+            raise DatasetError(f"Raw export '{where}' cannot be read: {exc}.") from None
+        check_raw_columns(checked.frame, where, has_rows=False)  # rows: checked below
+        frame = checked.frame.assign(**{LINE: checked.lines, MALFORMED: ""})
+        if not checked.malformed.empty:
+            frame = _with_malformed(frame, checked.malformed, sep, where)
+        if frame.empty:
+            raise DatasetError(f"Raw export '{where}' has a header but no rows.")
+        return frame
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Save the rows as the portal does (the reader's own columns left out)."""
+        super().save(data.drop(columns=[LINE, MALFORMED], errors="ignore"))
 
 
-def _explain(error: BaseException, where: str) -> str:
-    """One clear sentence about why the export at ``where`` could not be read."""
-    if isinstance(error, pd.errors.EmptyDataError):
-        return f"Raw export '{where}' is empty: no header, no rows."
-    if isinstance(error, UnicodeDecodeError):
-        return f"Raw export '{where}' is not UTF-8 text (byte {error.start}): {error.reason}."
-    if isinstance(error, pd.errors.ParserError):
-        return f"Raw export '{where}' is not a valid ';'-separated CSV file: {error}"
-    if isinstance(error, FileNotFoundError):
-        return f"Raw export '{where}' does not exist: {error}"
-    return f"Raw export '{where}' could not be read: {type(error).__name__}: {error}"
+def _with_malformed(
+    frame: pd.DataFrame, malformed: pd.DataFrame, sep: str, where: str
+) -> pd.DataFrame:
+    """The well-formed rows and the malformed lines (cut to the header's fields), in order."""
+    columns = [c for c in frame.columns if c not in (LINE, MALFORMED)]
+    rows = []
+    for line, text, problem in malformed[["line", "text", "problem"]].itertuples(index=False):
+        fields = [f[:SHOWN_CHARS] for f in split_fields(text, sep)][: len(columns)]
+        rows.append(
+            {
+                **dict(zip(columns, fields + [""] * (len(columns) - len(fields)), strict=True)),
+                LINE: line,
+                MALFORMED: problem,
+            }  # fmt: skip
+        )
+    shown = "; ".join(f"line {r[LINE]}: {r[MALFORMED]}" for r in rows[:5])
+    logger.warning(
+        "Raw export '%s': %d malformed line(s) set aside for quarantine (%s%s)",
+        where,
+        len(rows),
+        shown,
+        "; ..." if len(rows) > 5 else "",
+    )
+    merged = pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
+    return merged.sort_values(LINE, kind="stable").reset_index(drop=True)
 
 
-def check_raw_columns(data: pd.DataFrame, where: str) -> None:
+def check_raw_columns(data: pd.DataFrame, where: str, has_rows: bool = True) -> None:
     """Raise a clear error when ``data`` cannot be the Paris export.
 
     Args:
         data: The frame as read with ``sep=';'``.
         where: The file it came from, for the message.
+        has_rows: False to accept a frame without rows (its lines may all be malformed).
 
     Raises:
         DatasetError: On a wrong delimiter, a missing required column, or no rows.
@@ -89,5 +148,5 @@ def check_raw_columns(data: pd.DataFrame, where: str) -> None:
             f"Raw export '{where}' lacks required column(s) {missing}. "
             f"Expected the export's headers: {list(RAW_COLUMNS)}."
         )
-    if data.empty:
+    if has_rows and data.empty:
         raise DatasetError(f"Raw export '{where}' has a header but no rows.")

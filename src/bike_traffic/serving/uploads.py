@@ -10,13 +10,13 @@ the loaded predictor.
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.csv_text import escape_formulas, read_checked
 from bike_traffic.pipelines.data_cleaning.nodes import (
     fill_missing_identifiers,
     parse_fields,
@@ -48,13 +48,25 @@ class UploadError(ValueError):
     """An uploaded file that cannot be scored at all; the message names the problem."""
 
 
+#: The longest line of an upload read (characters); longer lines are refused unread.
+MAX_LINE_CHARS = 4096
+
+
 @dataclass
 class Upload:
-    """An uploaded CSV read as text: its format and its rows."""
+    """An uploaded CSV read as text: its format, its rows and the lines it could not split."""
 
     name: str
     fmt: str  # RAW_FORMAT or FEATURE_FORMAT
     frame: pd.DataFrame  # every column as text
+    lines: np.ndarray | None = None  # the line in the file of each row (header: line 1)
+    malformed: pd.DataFrame | None = None  # line, fields, problem, text (csv_text)
+
+    def __post_init__(self) -> None:
+        if self.lines is None:
+            self.lines = np.arange(2, len(self.frame) + 2)
+        if self.malformed is None:
+            self.malformed = pd.DataFrame(columns=["line", "fields", "problem", "text"])
 
 
 def _header_cells(line: str, sep: str) -> list[str]:
@@ -99,6 +111,10 @@ def read_upload(name: str, data: bytes, max_mb: float, max_rows: int) -> Upload:
     if not text.strip():
         raise UploadError(f"{name} is empty: no header, no rows.")
     header = text.lstrip("\r\n").splitlines()[0]
+    if len(header) > MAX_LINE_CHARS:
+        raise UploadError(
+            f"{name}: its header has {len(header):,} characters; the limit is {MAX_LINE_CHARS:,}."
+        )
     semicolon, comma = _header_cells(header, ";"), _header_cells(header, ",")
     required = set(REQUIRED_RAW_COLUMNS)
     if required <= set(semicolon):
@@ -131,16 +147,21 @@ def read_upload(name: str, data: bytes, max_mb: float, max_rows: int) -> Upload:
             f"{[COUNTER, TIMESTAMP]}). Its header is: {header[:200]!r}"
         )
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True
-        )
+        checked = read_checked(text, sep, MAX_LINE_CHARS)
     except (pd.errors.ParserError, ValueError) as exc:
         raise UploadError(f"{name} is not a valid {sep!r}-separated CSV file: {exc}") from exc
-    if frame.empty:
+    rows = len(checked.frame) + len(checked.malformed)
+    if rows == 0:
         raise UploadError(f"{name} has a header but no rows.")
-    if len(frame) > max_rows:
-        raise UploadError(f"{name} has {len(frame):,} rows: the limit is {max_rows:,}.")
-    return Upload(name=name, fmt=fmt, frame=frame)
+    if rows > max_rows:
+        raise UploadError(f"{name} has {rows:,} rows: the limit is {max_rows:,}.")
+    if checked.frame.empty:
+        first = checked.malformed.iloc[0]
+        raise UploadError(
+            f"{name}: no line splits into its header's fields (line {first['line']}: "
+            f"{first['problem']})."
+        )
+    return Upload(name, fmt, checked.frame, checked.lines, checked.malformed)
 
 
 def _requests(upload: Upload) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -224,7 +245,7 @@ def score_upload(upload: Upload, model: LoadedModel) -> BatchResult:
         errors[ready] = answers.error.to_numpy()
         stamps = pd.to_datetime(answers.timestamp_utc, utc=True).reindex(requests.index)
     bad = errors.notna().to_numpy()
-    lines = np.arange(2, len(requests) + 2)
+    lines = np.asarray(upload.lines)
     raw_counter = upload.frame.iloc[:, _column(upload, COUNTER)].astype(str)
     raw_time = _time_text(upload)
     refused_table = pd.DataFrame(
@@ -235,6 +256,20 @@ def score_upload(upload: Upload, model: LoadedModel) -> BatchResult:
             "reason": errors[bad].to_numpy(),
         }
     )
+    if len(upload.malformed):
+        unread = pd.DataFrame(
+            {
+                "line": upload.malformed["line"].to_numpy(),
+                "counter": "",
+                "timestamp": "",
+                "reason": [
+                    f"{describe('malformed_line')} ({problem})"
+                    for problem in upload.malformed["problem"]
+                ],
+            }
+        )
+        refused_table = pd.concat([refused_table, unread], ignore_index=True)
+        refused_table = refused_table.sort_values("line", kind="stable").reset_index(drop=True)
     good = ~bad
     if not good.any():
         columns = ["line", "counter", "timestamp", "hour", *_prediction_columns(model)]
@@ -258,7 +293,8 @@ def score_upload(upload: Upload, model: LoadedModel) -> BatchResult:
         if observed is not None and observed[good].notna().any():
             scored["observed"] = observed[good].to_numpy()
         scored["model"] = f"{model.model_type} v{model.version}"
-    return BatchResult(upload.fmt, len(requests), scored, refused_table)
+    rows_in = len(requests) + len(upload.malformed)
+    return BatchResult(upload.fmt, rows_in, scored, refused_table)
 
 
 def _column(upload: Upload, snake_name: str) -> int:
@@ -304,3 +340,8 @@ def describe_refusals(refused: pd.DataFrame) -> pd.Series:
     """Count of refused rows per kind of reason (the reason without its values and details)."""
     kinds = refused["reason"].astype(str).str.split(r" '|: | \(", n=1, regex=True).str[0]
     return kinds.value_counts(sort=False)
+
+
+def as_csv(table: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV for people to download: no cell runs as a spreadsheet formula."""
+    return escape_formulas(table).to_csv(index=False).encode("utf-8")

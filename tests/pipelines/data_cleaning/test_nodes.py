@@ -99,40 +99,56 @@ def test_fill_missing_identifiers_from_the_same_counter():
     assert filled["latitude"].tolist() == [48.83504, 48.83504]
 
 
+def _at(hour: int) -> str:
+    return f"2021-09-01T{hour:02d}:00:00+02:00"
+
+
 def test_quarantine_gives_one_reason_per_bad_row_and_keeps_the_raw_text():
     frame = raw(
         {},
+        {"Comptage horaire": "4", "Date et heure de comptage": _at(4)},  # malformed below
         {},  # exact duplicate of the first row
         {"Date et heure de comptage": "not a date", "Comptage horaire": "4"},
-        {"Comptage horaire": "", "Date et heure de comptage": "2021-09-01T05:00:00+02:00"},
-        {"Comptage horaire": "trois", "Date et heure de comptage": "2021-09-01T06:00:00+02:00"},
-        {"Comptage horaire": "-2", "Date et heure de comptage": "2021-09-01T07:00:00+02:00"},
+        {"Comptage horaire": "", "Date et heure de comptage": _at(5)},
+        {"Comptage horaire": "trois", "Date et heure de comptage": _at(6)},
+        {"Comptage horaire": "inf", "Date et heure de comptage": _at(11)},
+        {"Comptage horaire": "-2", "Date et heure de comptage": _at(7)},
+        {"Comptage horaire": "2.5", "Date et heure de comptage": _at(12)},
+        {"Comptage horaire": "1e12", "Date et heure de comptage": _at(13)},
+        {"Nom du compteur": "", "Identifiant du compteur": "", "Date et heure de comptage": _at(8)},
         {
-            "Nom du compteur": "",
-            "Identifiant du compteur": "",
-            "Date et heure de comptage": "2021-09-01T08:00:00+02:00",
+            "Nom du compteur": '=HYPERLINK("http://x.example","y")',
+            "Date et heure de comptage": _at(14),
         },
         {
             "Nom du compteur": "Nowhere E-O",
             "Identifiant du compteur": "",
             "Coordonnées géographiques": "",
-            "Date et heure de comptage": "2021-09-01T09:00:00+02:00",
+            "Date et heure de comptage": _at(9),
         },
         {
             "Nom du compteur": "Lyon N-S",
             "Coordonnées géographiques": "45.76,4.83",
-            "Date et heure de comptage": "2021-09-01T10:00:00+02:00",
+            "Date et heure de comptage": _at(10),
         },
     )
+    frame["_line"] = range(2, len(frame) + 2)
+    frame["_malformed"] = ["", "10 fields: the header has 16"] + [""] * (len(frame) - 2)
     renamed, filled = clean(frame)
-    valid, quarantine, summary = quarantine_invalid_rows(renamed, filled)
-    assert len(valid) == 1
+    valid, quarantine, summary = quarantine_invalid_rows(renamed, filled, max_hourly_count=20000)
+    assert len(valid) == 1 and "malformed_line" not in valid.columns
     assert quarantine["reason"].tolist() == list(CLEANING_RULES)
-    assert quarantine["row_number"].tolist() == list(range(3, 11))
+    assert quarantine["row_number"].tolist() == list(range(3, len(frame) + 2))
+    assert quarantine["malformed_line"].iloc[0] == "10 fields: the header has 16"
     assert (
         quarantine.loc[quarantine["reason"] == "non_numeric_count", "comptage_horaire"].item()
         == "trois"
     )
+    # a spreadsheet opening the quarantine runs no formula; signed numbers stay numbers
+    named = quarantine.loc[quarantine["reason"] == "formula_counter_name", "nom_du_compteur"]
+    assert named.item() == '\'=HYPERLINK("http://x.example","y")'
+    negative = quarantine.loc[quarantine["reason"] == "negative_count", "comptage_horaire"]
+    assert negative.item() == "-2"
     assert summary["rows_in"] == len(frame) == summary["rows_valid"] + summary["rows_quarantined"]
     assert list(summary["by_reason"]) == list(CLEANING_RULES)
     assert all(summary["by_reason"][r] == 1 for r in CLEANING_RULES)
@@ -140,10 +156,18 @@ def test_quarantine_gives_one_reason_per_bad_row_and_keeps_the_raw_text():
     assert set(CLEANING_RULES) <= set(REASONS)
 
 
+def test_a_file_with_no_valid_row_is_a_clear_error():
+    renamed, filled = clean(raw({"Comptage horaire": "x"}, {"Comptage horaire": "-1"}))
+    with pytest.raises(ValueError, match=r"Every one of the 2 rows .* line 2: non_numeric_count"):
+        quarantine_invalid_rows(renamed, filled)
+
+
 def test_quarantine_respects_a_custom_bounding_box():
-    renamed, filled = clean(raw({}))
-    _, quarantine, _ = quarantine_invalid_rows(renamed, filled, {"lat_max": 48.8})
+    inside = {"Coordonnées géographiques": "48.83,2.33", "Date et heure de comptage": _at(4)}
+    renamed, filled = clean(raw({}, inside))
+    valid, quarantine, _ = quarantine_invalid_rows(renamed, filled, {"lat_max": 48.834})
     assert quarantine["reason"].tolist() == ["coordinates_outside_paris"]
+    assert valid["latitude"].tolist() == [48.83]
 
 
 def _features(hours: int) -> pd.DataFrame:

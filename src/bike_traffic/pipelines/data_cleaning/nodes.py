@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.csv_text import escape_formulas
 from bike_traffic.exogenous.weather import check_coverage, missing_slots, normalize_synop
 from bike_traffic.features import ROW_NUMBER
 from bike_traffic.raw_format import (
@@ -22,6 +23,9 @@ from bike_traffic.raw_format import (
     COUNT,
     COUNTER,
     COUNTER_ID,
+    LINE,
+    MALFORMED,
+    MALFORMED_LINE,
     SITE,
     SITE_ID,
     TIMESTAMP,
@@ -40,18 +44,26 @@ def rename_columns(raw: pd.DataFrame) -> pd.DataFrame:
         raw: The export as loaded, every column as text.
 
     Returns:
-        The same rows with columns such as ``nom_du_compteur`` and a
-        ``row_number`` column giving each row's line in the file.
+        The same rows with columns such as ``nom_du_compteur``, ``malformed_line`` (why
+        the reader could not split the line into the header's fields; "" for a sound
+        line) and ``row_number``, each row's line in the file.
 
     Raises:
         ValueError: When two headers map to the same snake_case name.
     """
-    names = [to_snake_case(str(c)) for c in raw.columns]
+    body = raw.drop(columns=[LINE, MALFORMED], errors="ignore")
+    names = [to_snake_case(str(c)) for c in body.columns]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise ValueError(f"Raw headers collide once in snake_case: {clashes}")
-    renamed = raw.set_axis(names, axis=1)
-    return renamed.assign(**{ROW_NUMBER: np.arange(2, len(raw) + 2, dtype=np.int64)})
+    lines = (
+        raw[LINE].to_numpy(dtype=np.int64)
+        if LINE in raw.columns
+        else np.arange(2, len(raw) + 2, dtype=np.int64)
+    )
+    malformed = raw[MALFORMED].astype(str) if MALFORMED in raw.columns else ""
+    renamed = body.set_axis(names, axis=1)
+    return renamed.assign(**{MALFORMED_LINE: malformed, ROW_NUMBER: lines})
 
 
 def _clean_name(values: pd.Series) -> pd.Series:
@@ -131,7 +143,10 @@ def fill_missing_identifiers(parsed: pd.DataFrame) -> pd.DataFrame:
 
 
 def quarantine_invalid_rows(
-    renamed: pd.DataFrame, filled: pd.DataFrame, bbox: dict[str, float] | None = None
+    renamed: pd.DataFrame,
+    filled: pd.DataFrame,
+    bbox: dict[str, float] | None = None,
+    max_hourly_count: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Split rows into valid ones and a quarantine with one reason per row.
 
@@ -144,16 +159,24 @@ def quarantine_invalid_rows(
         filled: Output of :func:`fill_missing_identifiers`, row for row.
         bbox: Bounds of Paris (``lat_min``, ``lat_max``, ``lon_min``,
             ``lon_max``); the project's default box when omitted.
+        max_hourly_count: The most bikes a counter can count in an hour
+            (``params:data_cleaning.max_hourly_count``); no ceiling when None.
 
     Returns:
         The valid rows; the quarantined rows (raw text of every column, their
-        ``row_number`` and ``reason``); and a summary with the count per reason.
+        ``row_number`` and ``reason``; text a spreadsheet would run as a formula is
+        escaped, :func:`bike_traffic.csv_text.escape_formulas`); and a summary with the
+        count per reason.
+
+    Raises:
+        ValueError: When no row is valid: the message gives the count per reason and
+            the first lines refused, and nothing downstream is overwritten.
     """
     raw_columns = [c for c in renamed.columns if c != ROW_NUMBER]
-    checks = raw_row_checks(renamed, filled, bbox, raw_columns)
+    checks = raw_row_checks(renamed, filled, bbox, raw_columns, max_hourly_count)
     reason = first_failure(checks, CLEANING_RULES)
     bad = reason.notna()
-    quarantine = (
+    quarantine = escape_formulas(
         renamed.loc[bad, [ROW_NUMBER, *raw_columns]]
         .assign(reason=reason[bad])
         .reset_index(drop=True)
@@ -174,7 +197,18 @@ def quarantine_invalid_rows(
         )
     else:
         logger.info("No row quarantined out of %d", len(filled))
-    return filled.loc[~bad].reset_index(drop=True), quarantine, summary
+    if not (~bad).any():
+        first = "; ".join(
+            f"line {line}: {code}"
+            for line, code in quarantine[[ROW_NUMBER, "reason"]].head(5).itertuples(index=False)
+        )
+        raise ValueError(
+            f"Every one of the {len(filled):,} rows of the raw export was refused "
+            f"({ {k: v for k, v in summary['by_reason'].items() if v} }; first: {first}). "
+            "Nothing was written: is it the City of Paris export?"
+        )
+    valid = filled.loc[~bad].drop(columns=[MALFORMED_LINE], errors="ignore")
+    return valid.reset_index(drop=True), quarantine, summary
 
 
 def split_train_test(
@@ -247,7 +281,8 @@ def clean_weather(
         reports, reports["timestamp_utc"].iloc[0], reports["timestamp_utc"].iloc[-1]
     )
     quarantined = pd.concat([quarantine, gaps], ignore_index=True)
-    return reports, quarantined.sort_values(["timestamp_utc", "row_number"], kind="stable")
+    ordered = quarantined.sort_values(["timestamp_utc", "row_number"], kind="stable")
+    return reports, escape_formulas(ordered)
 
 
 def check_weather_coverage(

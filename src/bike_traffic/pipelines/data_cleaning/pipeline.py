@@ -41,6 +41,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "renamed": "raw_counts_renamed",
                     "filled": "raw_counts_filled",
                     "bbox": "params:data_cleaning.paris_bbox",
+                    "max_hourly_count": "params:data_cleaning.max_hourly_count",
                 },
                 ["valid_counts", "quarantined_rows", "quarantine_summary"],
                 name="quarantine_invalid_rows",
