@@ -36,7 +36,7 @@ from bike_traffic.project import (
 from bike_traffic.raw_format import PARIS_BBOX
 from bike_traffic.redaction import redact
 from bike_traffic.registry import CHAMPION
-from bike_traffic.registry.history import recorded_versions
+from bike_traffic.registry.history import current_champion, recorded_versions
 from bike_traffic.registry.loading import LoadedModel
 from bike_traffic.serving import forecasts
 
@@ -182,9 +182,17 @@ def _train(path: str, env: str) -> pd.DataFrame:
     return train[TRAIN_COLUMNS].copy()
 
 
-@st.cache_data(show_spinner=False)
-def _history(path: str, env: str) -> list[dict]:
+@st.cache_data(show_spinner=False, max_entries=4)
+def _history(path: str, env: str, revision: tuple) -> list[dict]:
     return list(_catalog(path, env)[0].load("summary_history") or [])
+
+
+def _summary_revision(path: str, env: str) -> tuple:
+    """The summary file's revision (mtime and size, or GCS generation): the history's key."""
+    try:
+        return _catalog(path, env)[0].get("summary_history").revision()
+    except Exception:  # noqa: BLE001  (unreachable storage: the cached history, if any)
+        return ("unknown",)
 
 
 @st.cache_data(show_spinner=False)
@@ -204,8 +212,9 @@ def _high_share(path: str, env: str, model_type: str, which: str | int) -> pd.Da
 
 
 def history() -> list[dict]:
-    """``summary.json`` (cached until "Reload")."""
-    return _history(*project_key())
+    """``summary.json``, read again whenever the file changes (a promotion, an archive)."""
+    key = project_key()
+    return _history(*key, _summary_revision(*key))
 
 
 def counters() -> pd.DataFrame:
@@ -214,9 +223,18 @@ def counters() -> pd.DataFrame:
 
 
 def selection() -> tuple[str, str | int]:
-    """The model type and version chosen in the sidebar."""
+    """The model type and version chosen in the sidebar.
+
+    "champion" is resolved to the version ``summary.json`` names now, so that a model
+    promoted, rolled back or archived elsewhere is what the next page run serves.
+    """
     model_type = st.session_state.get("model_type") or settings()["default_model"]
-    return model_type, st.session_state.get(f"which_{model_type}", CHAMPION)
+    which = st.session_state.get(f"which_{model_type}", CHAMPION)
+    if which == CHAMPION:
+        champion = current_champion(history(), model_type, registry_env())
+        if champion is not None:
+            which = int(champion["version"])
+    return model_type, which
 
 
 def model() -> LoadedModel:
@@ -281,8 +299,10 @@ def sidebar() -> None:
             )
             st.stop()
         has_champion = bool(versions["is_champion"].any())
+        # archived versions last: without a champion, the latest unarchived one is shown
+        ordered = versions.sort_values(["archived", "version"], ascending=[True, False])
         options: list[str | int] = ([CHAMPION] if has_champion else []) + [
-            int(v) for v in versions["version"]
+            int(v) for v in ordered["version"]
         ]
         st.selectbox(
             "Version",
@@ -294,7 +314,7 @@ def sidebar() -> None:
         if not has_champion:
             st.info(
                 f"{MODEL_LABELS[model_type]} has no champion yet "
-                f"(env {env}): the latest version is shown."
+                f"(env {env}): the latest version not archived is shown."
             )
         st.session_state["_serving_status"] = st.empty()
         start_loading()

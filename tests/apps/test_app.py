@@ -18,7 +18,7 @@ from bike_traffic.models.spec import MODEL_SPECS
 from bike_traffic.project import Project, open_project
 from bike_traffic.registry import CHAMPION
 from bike_traffic.registry.history import current_champion
-from bike_traffic.registry.operations import promote
+from bike_traffic.registry.operations import archive, promote
 from bike_traffic.serving import forecasts
 from tests.apps.conftest import APP
 
@@ -144,16 +144,22 @@ def test_an_hour_lost_to_the_clock_change_is_explained(app):
     assert "does not exist" in app.warning[0].value
 
 
-def test_reload_picks_up_a_promotion(app, app_project):
+def test_the_app_follows_a_promotion_and_an_archive_made_elsewhere(app, app_project):
     summary = SummaryJSONDataset(filepath=str(app_project / "data/06_models/summary.json"))
     before = current_champion(summary.load(), "rf", "test")["version"]
     after = 2 if before == 1 else 1
+    app.run()
+    assert f"Random Forest v{before}" in app.sidebar.caption[0].value
     summary.save(promote("rf", after, summary.load(), "test", reason="app test"))
     try:
-        app.run()
-        assert f"v{before}" in app.sidebar.caption[0].value  # still cached
-        app.sidebar.button[0].click().run()
+        app.run()  # no "Reload": summary.json changed, the champion it names is served
         assert f"Random Forest v{after}" in app.sidebar.caption[0].value
+        history = summary.load()
+        summary.save(archive("rf", after, history, "test"))
+        app.run()
+        # never the archived version: without a champion, the latest one not archived
+        assert "has no champion yet" in app.sidebar.info[0].value
+        assert f"Random Forest v{before}" in app.sidebar.caption[0].value
     finally:
         summary.save(promote("rf", before, summary.load(), "test", reason="app test"))
         st.cache_resource.clear()

@@ -155,6 +155,30 @@ def test_save_appends_and_creates_parent_folders(tmp_path):
     assert not list(path.parent.glob(".summary.json.*.tmp"))  # no temporary file left
 
 
+def test_a_save_removes_what_a_killed_writer_left(tmp_path):
+    path = tmp_path / "summary.json"
+    dataset = SummaryJSONDataset(filepath=str(path))
+    dataset.save([entry("model", run_id="r1")])
+    strays = [tmp_path / ".summary.json.abc123.tmp", tmp_path / ".summary.json.xyz.tmp"]
+    for stray in strays:
+        stray.write_bytes(b'[{"half": ')  # a writer killed mid-write
+    other = tmp_path / ".other.json.abc.tmp"
+    other.write_text("not ours")
+    dataset.save([entry("decision", keep=True)])
+    assert not any(stray.exists() for stray in strays) and other.exists()
+    assert [e["entry_type"] for e in dataset.load()] == ["model", "decision"]
+
+
+def test_the_revision_changes_with_every_save(tmp_path):
+    dataset = SummaryJSONDataset(filepath=str(tmp_path / "summary.json"))
+    seen = {dataset.revision()}
+    for number in range(3):
+        dataset.save([entry("note", number=number)])
+        seen.add(dataset.revision())
+    assert len(seen) == 4
+    assert dataset.revision() == dataset.revision()  # reading changes nothing
+
+
 def test_two_saves_keep_both_in_order(tmp_path):
     path = tmp_path / "summary.json"
     first = [entry("model", run_id="r1"), entry("decision", keep=True)]
@@ -303,9 +327,12 @@ def test_gcs_load_missing_then_append_twice(gcs_shared_emulator):
     dataset = SummaryJSONDataset(filepath=gs_path(gcs_shared_emulator))
     assert dataset.load() == []
     assert not dataset.exists()
+    assert dataset.revision() == ("absent",)
     first, second = [entry("model", run_id="r1")], [entry("promotion", version=1)]
     dataset.save(first)
+    revision = dataset.revision()
     dataset.save(second)
+    assert dataset.revision() != revision  # the object's generation
     assert dataset.exists()
     assert dataset.load() == first + second
     blob = blob_of(gcs_shared_emulator)

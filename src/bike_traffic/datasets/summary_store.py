@@ -275,6 +275,27 @@ class SummaryJSONDataset(AbstractDataset[list[dict], list[dict]]):
         else:
             self._save_gcs(new_entries)
 
+    def revision(self) -> tuple:
+        """A cheap token that changes whenever the file does (no read of its content).
+
+        Local: the modification time and size; Google Cloud Storage: the object's
+        generation. The app keys its cached history on it, so that a promotion or an
+        archive made elsewhere is seen on the next page run.
+        """
+        if self._protocol == "file":
+            try:
+                stat = self._local_path.stat()
+            except FileNotFoundError:
+                return ("absent",)
+            return (stat.st_mtime_ns, stat.st_size)
+        bucket = self._gcs_client().bucket(self._bucket_name)
+
+        def generation() -> tuple:
+            blob = bucket.get_blob(self._blob_name, timeout=GCS_TIMEOUT, retry=None)
+            return ("absent",) if blob is None else (int(blob.generation),)
+
+        return self._gcs_retrying(generation, "check the generation of")
+
     def _exists(self) -> bool:
         if self._protocol == "file":
             return self._local_path.exists()
@@ -300,6 +321,7 @@ class SummaryJSONDataset(AbstractDataset[list[dict], list[dict]]):
                 else:
                     existing = _parse(raw, self._where)
                     mode = path.stat().st_mode & 0o777
+                _remove_strays(path)
                 _replace_atomically(path, _dump(existing + new_entries), mode)
         except Timeout as exc:
             raise DatasetError(
@@ -479,6 +501,18 @@ def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, GoogleAPICallError):
         return exc.code in _RETRYABLE_STATUS
     return isinstance(exc, ConnectionError | TimeoutError)
+
+
+def _remove_strays(path: Path) -> None:
+    """Remove the temporary files a killed writer left beside ``path``.
+
+    Called with the lock held: no live writer has a temporary file then, so every
+    ``.<name>.*.tmp`` there is a crash's leftover.
+    """
+    for stray in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stray.unlink()
+            logger.info("Removed %s, left by a writer that was stopped", stray)
 
 
 def _replace_atomically(path: Path, payload: bytes, mode: int) -> None:
