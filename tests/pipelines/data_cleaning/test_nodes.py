@@ -195,3 +195,12 @@ def test_split_by_date_wins_over_fraction():
 def test_split_refuses_an_empty_side_or_a_bad_fraction(split):
     with pytest.raises(ValueError, match="test|fraction"):
         split_train_test(_features(48), split)
+
+
+def test_a_partial_file_does_not_replace_the_fixed_split():
+    features = _features(40)  # 40 hours, as a 2,000-row partial file of 50 counters
+    split = {"test_fraction": 0.2, "min_train_days": 14, "min_test_days": 2}
+    with pytest.raises(ValueError, match=r"train side would span 1\.3 days.*partial"):
+        split_train_test(features, split)
+    train, test, _ = split_train_test(features, {**split, "min_train_days": 0, "min_test_days": 0})
+    assert len(train) + len(test) == 40

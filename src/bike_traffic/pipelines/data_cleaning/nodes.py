@@ -219,15 +219,17 @@ def split_train_test(
     Args:
         features: Output of :func:`add_time_features`.
         split: ``test_start`` (a local date, e.g. ``"2025-01-15"``) or, when it
-            is null, ``test_fraction`` (share of the period's hours kept for test).
+            is null, ``test_fraction`` (share of the period's hours kept for test);
+            ``min_train_days`` and ``min_test_days``, the least each side must span.
 
     Returns:
         ``train_baseline``, ``test_baseline`` and a description of the split
         (cutoff, sizes, date ranges).
 
     Raises:
-        ValueError: When the cutoff leaves one side empty or the fraction is
-            not between 0 and 1.
+        ValueError: When the cutoff leaves one side empty or shorter than its minimum
+            (a partial file must not replace the fixed split), or the fraction is not
+            between 0 and 1.
     """
     stamps = features[TIMESTAMP]
     if split.get("test_start"):
@@ -246,6 +248,18 @@ def split_train_test(
             f"Split at {cutoff} leaves {len(train)} train and {len(test)} test rows; "
             f"the data spans {stamps.min()} to {stamps.max()}."
         )
+    for side, rows, least in (
+        ("train", stamps[~is_test], split.get("min_train_days")),
+        ("test", stamps[is_test], split.get("min_test_days")),
+    ):
+        days = (rows.max() - rows.min()) / pd.Timedelta(days=1)
+        if least and days < float(least):
+            raise ValueError(
+                f"The {side} side would span {days:.1f} days ({rows.min()} to {rows.max()}), "
+                f"fewer than data_cleaning.split.min_{side}_days = {least}: is the raw file "
+                "partial? The fixed split was left as it was; lower the minimum "
+                f"(--params data_cleaning.split.min_{side}_days=0) to split it anyway."
+            )
     info = {
         "cutoff": cutoff.isoformat(),
         "train_rows": len(train),
