@@ -24,11 +24,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pipeline_registry", "serving"),
     ("pipelines",),
     ("project",),
-    ("hooks", "registry", "datasets"),
+    ("hooks",),
+    ("registry", "datasets"),
     ("models",),
     ("features", "validation"),
     ("exogenous",),
-    ("raw_format", "calendar"),
+    ("raw_format", "calendar", "csv_text", "redaction"),
 )
 
 
