@@ -73,3 +73,29 @@ def test_mlflow_refuses_to_unpickle_a_model(tmp_path):
     )
     with pytest.raises(MlflowException, match="(?i)pickle"):
         mlflow.sklearn.load_model(str(folder))
+
+
+def test_a_tracking_store_copied_from_another_project_is_refused(tmp_path):
+    from mlflow import MlflowClient
+
+    from bike_traffic.hooks import CopiedStoreError, check_store_location
+
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    original.mkdir()
+    uri = f"sqlite:///{original / 'mlflow.db'}"
+    MlflowClient(tracking_uri=uri).create_experiment(
+        "bike_traffic", artifact_location=str(original / "mlartifacts")
+    )
+    own = {"name": "bike_traffic", "create_experiment_kwargs": {}}
+    own["create_experiment_kwargs"]["artifact_location"] = str(original / "mlartifacts")
+    check_store_location(uri, own)  # the project's own store: fine
+
+    copy.mkdir()
+    (copy / "mlflow.db").write_bytes((original / "mlflow.db").read_bytes())
+    copied = {"name": "bike_traffic", "create_experiment_kwargs": {}}
+    copied["create_experiment_kwargs"]["artifact_location"] = str(copy / "mlartifacts")
+    with pytest.raises(CopiedStoreError, match=r"in .*original/mlartifacts, not in this"):
+        check_store_location(f"sqlite:///{copy / 'mlflow.db'}", copied)
+    # a store without the experiment yet, or another project's named on purpose, is not
+    check_store_location(f"sqlite:///{copy / 'none.db'}", copied)
+    check_store_location(uri, copied)

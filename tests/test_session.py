@@ -34,6 +34,10 @@ WEATHER_FILE = "data/01_raw/synop_07149.csv"
 SCHOOL_CALENDAR_FILE = "data/01_raw/fr-en-calendrier-scolaire.csv"
 
 
+#: The samples here span a day or two weeks: less than the split's minimums.
+SHORT_FILE = {"data_cleaning": {"split": {"min_train_days": 0, "min_test_days": 0}}}
+
+
 def _put_real_weather_and_calendar(project: Path) -> None:
     """The real SYNOP file (Orly, 2020-09 to 2021-10) and the official calendar, in place."""
     shutil.copy(shared_file("synop_07149_paris-orly_2020-09_2021-10.csv"), project / WEATHER_FILE)
@@ -43,7 +47,7 @@ def _put_real_weather_and_calendar(project: Path) -> None:
 def test_raw_file_runtime_parameter_points_at_a_downloaded_export(project_copy, tmp_path):
     export = shared_file("raw_export_sample_21rows.csv")
     _put_real_weather_and_calendar(project_copy)  # the export's weather and calendar
-    run(project_copy, "data_cleaning", params={"raw_file": str(export)})
+    run(project_copy, "data_cleaning", params={"raw_file": str(export), **SHORT_FILE})
     clean = pd.read_parquet(project_copy / "data/04_feature/clean_counts.parquet")
     assert len(clean) == 21
     assert clean["weather_observed"].all()
@@ -88,7 +92,7 @@ def test_portal_env_reads_the_export_over_http(project_copy, tmp_path, http_serv
     monkeypatch.setenv(
         "BIKE_TRAFFIC_SCHOOL_CALENDAR_URL", f"{http_server}/calendar/csv?lang=fr&delimiter=%3B"
     )
-    run(project_copy, "data_cleaning", env="portal")
+    run(project_copy, "data_cleaning", env="portal", params=SHORT_FILE)
     clean = pd.read_parquet(project_copy / "data/04_feature/clean_counts.parquet")
     assert len(clean) == 16_996
     assert clean["nom_du_compteur"].nunique() == 52

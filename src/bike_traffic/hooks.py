@@ -80,6 +80,57 @@ def _health_request(uri: str) -> urllib.request.Request:
     return request
 
 
+class CopiedStoreError(RuntimeError):
+    """A local tracking store whose experiment writes its artifacts into another project."""
+
+
+def _local_path(location: str | None) -> Path | None:
+    """A local folder of an artifact location (``file://`` or a path), else None."""
+    if not location or ("://" in location and not location.startswith("file://")):
+        return None
+    return Path(location.removeprefix("file://")).resolve()
+
+
+def check_store_location(uri: str, experiment: dict[str, Any]) -> None:
+    """Refuse a SQLite store copied from another project (it would write into that one).
+
+    MLflow records an experiment's artifact location as an absolute path when it creates
+    it. A project folder copied with its ``mlflow.db`` keeps the original's path, so every
+    run of the copy would write its models into the original's folder.
+
+    Args:
+        uri: The ``sqlite:///...`` tracking URI.
+        experiment: ``mlflow.yml``'s ``tracking.experiment`` (``name`` and the
+            ``create_experiment_kwargs.artifact_location`` this project configures).
+
+    Only the project's own store (the database beside the configured artifact folder) is
+    checked: a store named on purpose by ``MLFLOW_TRACKING_URI`` is the user's choice.
+
+    Raises:
+        CopiedStoreError: When the experiment exists and its local artifact location is
+            not the configured one, naming both and how to fix it.
+    """
+    wanted = _local_path(
+        (experiment.get("create_experiment_kwargs") or {}).get("artifact_location")
+    )
+    database = Path(uri.removeprefix("sqlite:///")).resolve()
+    if wanted is None or not database.is_file() or database.parent != wanted.parent:
+        return  # not this project's own store (MLFLOW_TRACKING_URI names another one)
+    from mlflow import MlflowClient
+
+    found = MlflowClient(tracking_uri=uri).get_experiment_by_name(experiment.get("name", ""))
+    actual = _local_path(found.artifact_location) if found is not None else None
+    if actual is None or actual == wanted:
+        return
+    raise CopiedStoreError(
+        f"The tracking store {database} keeps the artifacts of experiment "
+        f"{found.name!r} in {actual}, not in this project's {wanted}: it was copied from "
+        "another project, and runs would write their models into that one. Remove the "
+        "copied mlflow.db (and mlartifacts/) to start a fresh store here, or point "
+        "MLFLOW_TRACKING_URI at the original project's store."
+    )
+
+
 def git_commit(path: Path) -> str | None:
     """The checked-out git commit of ``path``, or None outside a repository."""
     try:
@@ -114,6 +165,12 @@ class TrackingHooks:
         uri = server.get("mlflow_tracking_uri") or os.environ.get("MLFLOW_TRACKING_URI")
         if uri:
             check_tracking_uri(str(uri))
+        if uri and str(uri).startswith("sqlite:"):
+            try:
+                experiment = context.config_loader["mlflow"]["tracking"]["experiment"]
+            except (KeyError, TypeError, MissingConfigException):
+                return
+            check_store_location(str(uri), experiment)
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
