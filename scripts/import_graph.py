@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hooks",),
     ("registry", "datasets"),
     ("models",),
-    ("features", "validation"),
+    ("features", "validation", "outages"),
     ("exogenous",),
     ("raw_format", "calendar", "csv_text", "redaction"),
 )

@@ -62,7 +62,9 @@ def parameter(params: dict[str, Any], name: str) -> Any:
     return value
 
 
-def run_slice(pipeline, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def run_slice(
+    pipeline, inputs: dict[str, Any], params: dict[str, Any], keep: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Run ``pipeline`` (a slice) on ``SequentialRunner`` over an in-memory catalog.
 
     Args:
@@ -70,9 +72,10 @@ def run_slice(pipeline, inputs: dict[str, Any], params: dict[str, Any]) -> dict[
         inputs: Its data inputs by dataset name: values, or datasets (a
             ``RawExportDataset`` on a file).
         params: The parameters its ``params:`` inputs are read from.
+        keep: Intermediate datasets to return as well.
 
     Returns:
-        Its free outputs, loaded, by name.
+        Its free outputs (and ``keep``), loaded, by name.
     """
     from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
     from kedro.runner import SequentialRunner
@@ -84,10 +87,21 @@ def run_slice(pipeline, inputs: dict[str, Any], params: dict[str, Any]) -> dict[
     for name in pipeline.inputs():
         if name.startswith("params:"):
             catalog[name] = MemoryDataset(parameter(params, name), copy_mode="assign")
+
+    class Kept(MemoryDataset):
+        """Kept for the caller: the runner's release after the last reader is ignored."""
+
+        def _release(self) -> None:
+            pass
+
     for name in pipeline.all_outputs():  # tables are large: never copied between nodes
-        catalog[name] = MemoryDataset(copy_mode="assign")
+        catalog[name] = (Kept if name in keep else MemoryDataset)(copy_mode="assign")
+    kept = {name: catalog[name] for name in keep}
     returned = SequentialRunner().run(pipeline, catalog)
-    return {name: dataset.load() for name, dataset in returned.items()}
+    return {
+        **{name: dataset.load() for name, dataset in returned.items()},
+        **{name: dataset.load() for name, dataset in kept.items()},
+    }
 
 
 def run_session(pipeline: str, env: str, runtime_params: dict[str, Any] | None = None) -> None:

@@ -151,7 +151,8 @@ def test_identity_columns_are_typed_and_blanks_missing():
 
 
 def test_the_clean_table_has_one_row_per_counter_and_local_hour(small_clean):
-    assert tuple(small_clean.columns) == FEATURE_COLUMNS
+    # the feature table, then data_cleaning's outage flags (bike_traffic.outages)
+    assert tuple(small_clean.columns) == (*FEATURE_COLUMNS, "outage", "outage_reason")
     assert not small_clean.duplicated([COUNTER, TIMESTAMP]).any()
     assert small_clean["hour"].between(0, 23).all()
     spring = small_clean[small_clean["date"] == pd.Timestamp("2024-03-31")]

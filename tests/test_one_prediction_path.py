@@ -29,6 +29,7 @@ def test_the_same_inputs_give_the_same_numbers_everywhere(trained_project, model
         trained_project / f"data/07_model_output/{model_type}/test_predictions.parquet"
     )
     test = pd.read_parquet(trained_project / "data/05_model_input/test_baseline.parquet")
+    test = test.loc[~test["outage"]].reset_index(drop=True)  # the rows judged
     picked = np.flatnonzero(~judged["nom_du_compteur"].duplicated().to_numpy())[:4]
     rows = test.iloc[picked].reset_index(drop=True)  # the judged rows, with their features
     for key in ("nom_du_compteur", "date_et_heure_de_comptage"):

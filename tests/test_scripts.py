@@ -140,6 +140,7 @@ def test_run_slice_cleans_the_portal_sample(support):
         "quarantine_summary",
         "quarantined_rows",
         "quarantined_weather",
+        "outage_summary",
     }
     clean = out["clean_counts"]
     assert len(clean) + out["quarantine_summary"]["rows_quarantined"] == 21

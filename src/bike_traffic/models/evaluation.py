@@ -17,9 +17,18 @@ from sklearn import metrics as skm
 from bike_traffic.features import TARGET
 from bike_traffic.models.classifier import label_rows
 from bike_traffic.models.predictor import Predictor, requests_from_rows
+from bike_traffic.outages import OUTAGE
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
 
 logger = logging.getLogger(__name__)
+
+
+def without_outages(frame: pd.DataFrame, run: dict[str, Any]) -> pd.DataFrame:
+    """The rows not flagged as a counter being down (all rows when ``run.exclude_outages``
+    is false, or when the table has no ``outage`` column)."""
+    if not run.get("exclude_outages", True) or OUTAGE not in frame.columns:
+        return frame
+    return frame.loc[~frame[OUTAGE].fillna(False).astype(bool)].reset_index(drop=True)
 
 
 def select_model_data(
@@ -27,9 +36,10 @@ def select_model_data(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the rows a model trains and is judged on.
 
-    In quick test mode (``run.test_mode``) about ``run.test_mode_rows`` rows of
-    each split are drawn (same seed, same rows), so a pipeline runs in seconds;
-    otherwise the full fixed split is returned unchanged.
+    Hours flagged as a counter being down (``outage``, :mod:`bike_traffic.outages`) are
+    left out unless ``run.exclude_outages`` is false. In quick test mode
+    (``run.test_mode``) about ``run.test_mode_rows`` rows of each split are drawn (same
+    seed, same rows), so a pipeline runs in seconds; otherwise the split is returned.
 
     Args:
         train: ``train_baseline``.
@@ -39,6 +49,7 @@ def select_model_data(
     Returns:
         The train and test rows to use, in time order.
     """
+    train, test = without_outages(train, run), without_outages(test, run)
     if not run.get("test_mode"):
         return train, test
     n = int(run.get("test_mode_rows", 1000))

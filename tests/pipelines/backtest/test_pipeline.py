@@ -9,7 +9,7 @@ from threadpoolctl import threadpool_limits
 
 from bike_traffic.features import counter_table
 from bike_traffic.models import rf
-from bike_traffic.models.evaluation import evaluate_regressor
+from bike_traffic.models.evaluation import evaluate_regressor, select_model_data
 from bike_traffic.models.plots import pyplot
 from bike_traffic.models.predictor import Predictor
 from bike_traffic.models.spec import MODEL_SPECS
@@ -87,6 +87,9 @@ def test_folds_are_the_most_recent_first_and_train_strictly_before_their_origin(
     fold = folds.iloc[0]
     train = small_clean.loc[stamps < fold["origin"]]
     test = small_clean.loc[(stamps >= fold["origin"]) & (stamps < fold["end"])]
+    # hours flagged as a counter being down are left out, as in every model run
+    train, test = select_model_data(train, test, parameter("params:run"))
+    assert not train["outage"].any() and not test["outage"].any()
     params = parameter("params:rf")
     forest = rf.fit(train, params["features"], params["model"], params["target"])
     predictor = Predictor(

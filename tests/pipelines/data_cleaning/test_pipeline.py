@@ -19,6 +19,7 @@ FREE_OUTPUTS = {
     "quarantine_summary",
     "quarantined_weather",
     "split_info",
+    "outage_summary",
 }
 
 
@@ -60,8 +61,12 @@ def real_exogenous() -> dict:
 def test_pipeline_on_generated_data(small_raw, generated):
     out = run_cleaning(small_raw, generated)
     clean = out["clean_counts"]
-    assert tuple(clean.columns) == FEATURE_COLUMNS
+    assert tuple(clean.columns) == (*FEATURE_COLUMNS, "outage", "outage_reason")
     assert len(clean) + len(out["quarantined_rows"]) == len(small_raw)
+    # the small preset's simulated outages are flagged, and counted per counter
+    summary = out["outage_summary"]
+    assert summary["hours_flagged"] == int(clean["outage"].sum()) > 0
+    assert sum(summary["by_counter"].values()) == summary["hours_flagged"]
     assert clean["identifiant_du_compteur"].notna().all()
     assert clean["latitude"].notna().all()
     assert clean["comptage_horaire"].sum() == small_raw["Comptage horaire"].astype(float).sum()

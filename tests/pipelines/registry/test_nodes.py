@@ -9,6 +9,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
+from bike_traffic.models.evaluation import without_outages
 from bike_traffic.models.spec import model_spec
 from bike_traffic.pipelines.registry.nodes import (
     decide_promotion,
@@ -32,7 +33,7 @@ def _opened(root: Path) -> tuple[pd.DataFrame, list[dict], dict]:
     """The test rows, the summary.json history and ``params:registry`` of a project."""
     with open_project(root, "test") as project:
         return (
-            project.catalog.load("test_baseline"),
+            without_outages(project.catalog.load("test_baseline"), project.params["run"]),
             project.history(),
             project.params["registry"],
         )

@@ -18,6 +18,7 @@ from bike_traffic.calendar import PARIS_TZ
 from bike_traffic.csv_text import escape_formulas
 from bike_traffic.exogenous.weather import check_coverage, missing_slots, normalize_synop
 from bike_traffic.features import ROW_NUMBER
+from bike_traffic.outages import detect_outages, outage_summary
 from bike_traffic.raw_format import (
     COORDINATES,
     COUNT,
@@ -209,6 +210,34 @@ def quarantine_invalid_rows(
         )
     valid = filled.loc[~bad].drop(columns=[MALFORMED_LINE], errors="ignore")
     return valid.reset_index(drop=True), quarantine, summary
+
+
+def flag_outages(
+    features: pd.DataFrame, outages: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Flag the hours a counter was down (kept, with ``outage`` and ``outage_reason``).
+
+    The rules and their parameters are :func:`bike_traffic.outages.detect_outages`'s;
+    model runs and the backtest leave flagged hours out of training and metrics unless
+    ``run.exclude_outages`` is false.
+
+    Args:
+        features: The clean rows with their features.
+        outages: ``params:data_cleaning.outages``.
+
+    Returns:
+        The same rows with the two flag columns, and the hours flagged per rule and counter.
+    """
+    flags = detect_outages(features, outages)
+    summary = outage_summary(flags, features)
+    if summary["hours_flagged"]:
+        logger.warning(
+            "Flagged %d hours of %d counter(s) as down: %s",
+            summary["hours_flagged"],
+            len(summary["by_counter"]),
+            {k: v for k, v in summary["by_reason"].items() if v},
+        )
+    return features.assign(**{c: flags[c] for c in flags.columns}), summary
 
 
 def split_train_test(

@@ -10,6 +10,7 @@ from .nodes import (
     check_weather_coverage,
     clean_weather,
     fill_missing_identifiers,
+    flag_outages,
     parse_fields,
     quarantine_invalid_rows,
     rename_columns,
@@ -79,8 +80,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 add_features,
                 ["valid_counts", "hourly_weather", "feature_context"],
-                "clean_counts",
+                "featured_counts",
                 name="add_features",
+            ),
+            Node(
+                flag_outages,
+                ["featured_counts", "params:data_cleaning.outages"],
+                ["clean_counts", "outage_summary"],
+                name="flag_outages",
             ),
             Node(
                 split_train_test,

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bike_traffic.models.evaluation import without_outages
 from bike_traffic.models.predictor import OldLayoutError
 from bike_traffic.models.spec import model_spec
 from bike_traffic.registry import CHALLENGER, CHAMPION, NoChampionError, now
@@ -321,7 +322,10 @@ def publish_decision(
 
 
 def rescore_champions(
-    test: pd.DataFrame, history: list[dict], settings: dict[str, Any]
+    test: pd.DataFrame,
+    history: list[dict],
+    settings: dict[str, Any],
+    run: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Re-score every champion on today's test set and decide on pending challengers.
 
@@ -335,6 +339,8 @@ def rescore_champions(
         test: ``test_baseline``.
         history: ``summary.json``.
         settings: ``params:registry`` (``env``, ``min_improvement``, ``models``).
+        run: ``params:run``: hours flagged as a counter being down are left out of the
+            scores, as in every model run (``exclude_outages``).
 
     Returns:
         Entries to append: one ``rescore`` per champion (``cannot_serve`` for a champion
@@ -346,6 +352,7 @@ def rescore_champions(
     """
     entries: list[dict[str, Any]] = []
     env = settings["env"]
+    test = without_outages(test, run or {})
     mlflow_client = client()
     for model_type, rule_spec in settings["models"].items():
         info = model_spec(model_type)

@@ -132,6 +132,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "test": "test_baseline",
                     "history": "summary_history",
                     "settings": "params:registry",
+                    "run": "params:run",
                 },
                 "summary_entries",
                 name="rescore_champions",
@@ -145,5 +146,5 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="registry",
         inputs={"test_baseline", "summary_history"},
-        parameters={"params:registry"},
+        parameters={"params:registry", "params:run"},
     )

@@ -1,0 +1,86 @@
+"""Outage detection: runs of implausible zeros and frozen values, flagged with a reason."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bike_traffic.models.evaluation import select_model_data
+from bike_traffic.outages import detect_outages, outage_summary, precision_recall
+
+PARAMS = {"min_expected_bikes": 20, "min_hours": 2, "flat_hours": 6}
+
+
+def _counts(values: dict[str, list[float]], start: str = "2024-03-04") -> pd.DataFrame:
+    """Hourly counts of counters from ``start`` (Paris time), one list per counter."""
+    frames = []
+    for name, counts in values.items():
+        stamps = pd.date_range(start, periods=len(counts), freq="h", tz="Europe/Paris")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "nom_du_compteur": name,
+                    "date_et_heure_de_comptage": stamps,
+                    "comptage_horaire": np.asarray(counts, dtype=float),
+                    "hour": stamps.hour,
+                    "is_weekend": stamps.dayofweek >= 5,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _day(busy: float) -> list[float]:
+    """A day's profile: quiet nights (zeros at 1-4h), ``busy`` bikes an hour by day."""
+    return [0.0 if 1 <= h <= 4 else busy + (h % 3) for h in range(24)]
+
+
+def test_a_day_of_zeros_at_a_busy_counter_is_flagged_and_a_quiet_night_is_not():
+    days = [_day(50.0) for _ in range(14)]
+    days[9] = [0.0] * 24  # the counter is down for a day
+    counts = _counts({"Busy N-S": sum(days, [])})
+    flags = detect_outages(counts, PARAMS)
+    down = flags["outage"].to_numpy()
+    assert down[9 * 24 : 10 * 24].all()
+    # its night zeros join the run; other nights' zeros are normal
+    assert not down[: 9 * 24 - 4].any() and not down[10 * 24 + 5 :].any()
+    assert set(flags.loc[flags["outage"], "outage_reason"]) == {"stuck_at_zero"}
+    summary = outage_summary(flags, counts)
+    assert summary["by_counter"] == {"Busy N-S": int(down.sum())}
+    assert summary["by_reason"]["stuck_at_zero"] == summary["hours_flagged"]
+
+
+def test_a_quiet_counter_reading_zero_for_a_few_hours_is_not_flagged():
+    quiet = sum([_day(1.0) for _ in range(14)], [])
+    quiet[10 * 24 + 9 : 10 * 24 + 13] = [0.0] * 4  # 4 hours that usually see ~2 bikes each
+    assert not detect_outages(_counts({"Quiet E-O": quiet}), PARAMS)["outage"].any()
+
+
+def test_a_frozen_value_is_a_flat_line():
+    values = sum([_day(50.0) for _ in range(7)], [])
+    values[30:38] = [17.0] * 8
+    flags = detect_outages(_counts({"Frozen": values}), PARAMS)
+    assert flags["outage"].to_numpy().nonzero()[0].tolist() == list(range(30, 38))
+    assert set(flags.loc[flags["outage"], "outage_reason"]) == {"flat_line"}
+
+
+def test_a_missing_hour_breaks_a_run_and_rows_keep_their_order():
+    values = sum([_day(50.0) for _ in range(7)], [])
+    counts = _counts({"A": values, "B": values}).sample(frac=1.0, random_state=1)
+    flags = detect_outages(counts, PARAMS)
+    assert flags.index.equals(counts.index) and not flags["outage"].any()
+
+
+def test_flagged_hours_are_left_out_of_training_and_metrics_unless_asked():
+    counts = _counts({"Busy N-S": sum([_day(50.0) for _ in range(3)], [])})
+    counts["outage"] = counts.index % 10 == 0
+    train, test = select_model_data(counts, counts, {"exclude_outages": True})
+    assert len(train) == len(test) == int((~counts["outage"]).sum())
+    kept, _ = select_model_data(counts, counts, {"exclude_outages": False})
+    assert len(kept) == len(counts)
+
+
+def test_precision_and_recall_on_hours():
+    flagged = np.array([1, 1, 0, 0, 1], bool)
+    truth = np.array([1, 0, 1, 0, 1], bool)
+    assert precision_recall(flagged, truth) == (2 / 3, 2 / 3)
