@@ -135,6 +135,14 @@ def small_split(small_cleaning) -> tuple[pd.DataFrame, pd.DataFrame]:
     return small_cleaning["train_baseline"], small_cleaning["test_baseline"]
 
 
+@pytest.fixture(scope="session")
+def run_split(small_split) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows a model run trains and is judged on: the split without its outage hours."""
+    from bike_traffic.models.evaluation import select_model_data
+
+    return select_model_data(*small_split, {"exclude_outages": True})
+
+
 #: The data folders of the project's catalog.
 DATA_LAYERS = (
     "01_raw",

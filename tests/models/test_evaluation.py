@@ -32,10 +32,14 @@ TIMESTAMP = "date_et_heure_de_comptage"
 
 
 # ---------------------------------------------------------------- the rows of a run
-def test_select_model_data_is_identity_outside_test_mode(small_split):
+def test_select_model_data_leaves_out_outage_hours_only_outside_test_mode(small_split):
     train, test = small_split
+    kept_train, kept_test = select_model_data(train, test, {**RUN, "exclude_outages": False})
+    assert kept_train is train and kept_test is test
     got_train, got_test = select_model_data(train, test, RUN)
-    assert got_train is train and got_test is test
+    for got, full in ((got_train, train), (got_test, test)):
+        assert not got["outage"].any()
+        pd.testing.assert_frame_equal(got, full.loc[~full["outage"]].reset_index(drop=True))
 
 
 def test_test_mode_samples_the_same_rows_each_time(small_split):

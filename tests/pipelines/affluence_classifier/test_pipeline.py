@@ -50,8 +50,8 @@ def test_the_run_returns_its_free_outputs(out):
     assert isinstance(out[f"{NS}.roc_curve_plot"], matplotlib.figure.Figure)
 
 
-def test_thresholds_are_conf_s_statistic_on_train_only(out, small_split):
-    train, test = small_split
+def test_thresholds_are_conf_s_statistic_on_train_only(out, run_split):
+    train, test = run_split
     thresholds = out[f"{NS}.thresholds"]
     statistic = parameter(f"params:{NS}.label")["statistic"]
     assert thresholds["statistic"] == statistic == "median"
@@ -62,14 +62,14 @@ def test_thresholds_are_conf_s_statistic_on_train_only(out, small_split):
     assert observed.tolist() == label_rows(thresholds, test).tolist()
 
 
-def test_metrics_are_sane(out, small_split):
+def test_metrics_are_sane(out, run_split):
     metrics = out[f"{NS}.metrics"]
     assert {"accuracy", "precision", "recall", "f1_score", "roc_auc", "train_f1_score"} <= set(
         metrics
     )
     assert metrics["f1_score"] > 0.7 and metrics["accuracy"] > 0.75 and metrics["roc_auc"] > 0.85
     assert 0 < metrics["positive_rate"] < 1
-    assert metrics["test_rows"] == len(small_split[1]) and metrics["test_rows_refused"] == 0
+    assert metrics["test_rows"] == len(run_split[1]) and metrics["test_rows_refused"] == 0
     # logged under the original's prefix
     prefix = parameter(f"params:{NS}.metric_prefix")
     assert prefix == "rf_class"

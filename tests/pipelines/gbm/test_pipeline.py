@@ -70,20 +70,20 @@ def test_the_run_returns_its_free_outputs(out):
             assert isinstance(out[name], matplotlib.figure.Figure), name
 
 
-def test_metrics_are_sane_beside_the_naive_baseline(out, small_split):
+def test_metrics_are_sane_beside_the_naive_baseline(out, run_split):
     metrics = out["gbm.metrics"]
     assert {"rmse", "mae", "r2", "rmse_log1p", "baseline_rmse", "train_rmse"} <= set(metrics)
     assert metrics["rmse"] > 0 and metrics["r2"] > 0.5 and metrics["rmse_log1p"] > 0
     # four weeks of data: close to the naive baseline, not far off it
     assert 0 < metrics["rmse"] < 1.5 * metrics["baseline_rmse"]
-    assert metrics["test_rows"] == len(small_split[1]) and metrics["test_rows_refused"] == 0
+    assert metrics["test_rows"] == len(run_split[1]) and metrics["test_rows_refused"] == 0
     prefix = parameter("params:gbm.metric_prefix")
     assert out["gbm.mlflow_metrics"] == {
         f"{prefix}.{k}": {"value": v, "step": 0} for k, v in metrics.items()
     }
 
 
-def test_the_bundle_holds_the_judged_predictor_and_an_example_it_serves(out, small_split):
+def test_the_bundle_holds_the_judged_predictor_and_an_example_it_serves(out, run_split):
     bundle = out["gbm.mlflow_model"]
     assert set(bundle) == {"predictor", "input_example"}
     predictor = bundle["predictor"]
@@ -98,7 +98,7 @@ def test_the_bundle_holds_the_judged_predictor_and_an_example_it_serves(out, sma
     answer = predictor.predict(bundle["input_example"])
     assert answer["error"].isna().all() and (answer["prediction"] > 0).all()
     # what was logged scores what the run measured
-    rescored = score_predictor(predictor, small_split[1])
+    rescored = score_predictor(predictor, run_split[1])
     assert rescored["rmse"] == pytest.approx(out["gbm.metrics"]["rmse"])
 
 

@@ -62,14 +62,14 @@ def test_the_preprocessing_is_fitted_with_conf_s_target_transform():
     assert "params:nn.target" in node.inputs
 
 
-def test_metrics_are_sane_beside_the_naive_baseline(out, small_split):
+def test_metrics_are_sane_beside_the_naive_baseline(out, run_split):
     metrics = out["nn.metrics"]
     assert {"rmse", "mae", "r2", "baseline_rmse", "baseline_r2", "train_rmse"} <= set(metrics)
     # three epochs on four weeks: better than the mean, not yet the baseline's equal
     assert metrics["rmse"] > 0 and metrics["r2"] > 0.2
-    assert metrics["rmse"] < small_split[1]["comptage_horaire"].std()
+    assert metrics["rmse"] < run_split[1]["comptage_horaire"].std()
     assert metrics["baseline_rmse"] > 0 and np.isfinite(metrics["rmse_gain_vs_baseline"])
-    assert metrics["test_rows"] == len(small_split[1]) and metrics["test_rows_refused"] == 0
+    assert metrics["test_rows"] == len(run_split[1]) and metrics["test_rows_refused"] == 0
     prefix = parameter("params:nn.metric_prefix")
     assert out["nn.mlflow_metrics"][f"{prefix}.rmse"] == {"value": metrics["rmse"], "step": 0}
 

@@ -49,7 +49,7 @@ def test_the_run_returns_its_free_outputs(out):
             assert isinstance(out[name], matplotlib.figure.Figure), name
 
 
-def test_metrics_are_sane_beside_the_naive_baseline(out, small_split):
+def test_metrics_are_sane_beside_the_naive_baseline(out, run_split):
     metrics = out["rf.metrics"]
     assert {"rmse", "mae", "r2", "baseline_rmse", "baseline_r2", "train_rmse"} <= set(metrics)
     assert metrics["rmse"] > 0 and metrics["r2"] > 0.5
@@ -59,7 +59,7 @@ def test_metrics_are_sane_beside_the_naive_baseline(out, small_split):
     assert metrics["rmse_gain_vs_baseline"] == pytest.approx(
         1 - metrics["rmse"] / metrics["baseline_rmse"]
     )
-    assert metrics["test_rows"] == len(small_split[1]) and metrics["test_rows_refused"] == 0
+    assert metrics["test_rows"] == len(run_split[1]) and metrics["test_rows_refused"] == 0
     # logged under conf's prefix, NaN-free
     prefix = parameter("params:rf.metric_prefix")
     assert out["rf.mlflow_metrics"] == {
@@ -67,14 +67,14 @@ def test_metrics_are_sane_beside_the_naive_baseline(out, small_split):
     }
 
 
-def test_the_fingerprint_describes_the_full_split(out, small_split):
-    train, test = small_split
+def test_the_fingerprint_describes_the_rows_of_the_run(out, run_split):
+    train, test = run_split  # the full split but its outage hours
     fingerprint = out["rf.data_fingerprint"]
     assert (fingerprint["rows_train"], fingerprint["rows_test"]) == (len(train), len(test))
     assert fingerprint["test_mode"] is False
 
 
-def test_the_bundle_holds_the_judged_predictor_and_an_example_it_serves(out, small_split):
+def test_the_bundle_holds_the_judged_predictor_and_an_example_it_serves(out, run_split):
     bundle = out["rf.mlflow_model"]
     assert set(bundle) == {"predictor", "input_example"}
     predictor = bundle["predictor"]
@@ -89,7 +89,7 @@ def test_the_bundle_holds_the_judged_predictor_and_an_example_it_serves(out, sma
     answer = predictor.predict(bundle["input_example"])
     assert answer["error"].isna().all() and (answer["prediction"] >= 0).all()
     # what was logged scores what the run measured
-    rescored = score_predictor(predictor, small_split[1])
+    rescored = score_predictor(predictor, run_split[1])
     assert rescored["rmse"] == pytest.approx(out["rf.metrics"]["rmse"])
 
 
