@@ -26,6 +26,7 @@ import streamlit as st
 
 from bike_traffic.features import counter_table
 from bike_traffic.models.spec import MODEL_SPECS
+from bike_traffic.outages import OUTAGE
 from bike_traffic.project import (
     Project,
     export_secrets,
@@ -179,7 +180,35 @@ def _model(path: str, env: str, model_type: str, which: str | int) -> LoadedMode
 @st.cache_resource(show_spinner="Loading the training data...")
 def _train(path: str, env: str) -> pd.DataFrame:
     train = _catalog(path, env)[0].load("train_baseline")
+    if OUTAGE in train.columns:  # a counter's usual level is measured while it works
+        train = train.loc[~train[OUTAGE].fillna(False).astype(bool)]
     return train[TRAIN_COLUMNS].copy()
+
+
+@st.cache_data(show_spinner=False)
+def _down(path: str, env: str) -> dict[str, dict[str, str]]:
+    try:
+        summary = _catalog(path, env)[0].load("outage_summary")
+    except Exception:  # noqa: BLE001  (no summary yet, or from before outages were flagged)
+        return {}
+    return dict((summary or {}).get("down_at_end") or {})
+
+
+def down_counters() -> dict[str, dict[str, str]]:
+    """The counters believed down (their last hours in the data flagged), since when."""
+    return _down(*project_key())
+
+
+def down_note(counter: str) -> str | None:
+    """What to tell a user about a counter believed down, or None when it works."""
+    down = down_counters().get(counter)
+    if not down:
+        return None
+    since = pd.Timestamp(down["since"]).strftime("%d %B %Y %H:%M")
+    return (
+        f"{counter} is believed down: its counts are flagged ({down['reason']}) since "
+        f"{since}, the end of the data. The forecast is what it would count if it worked."
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

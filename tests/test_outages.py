@@ -84,3 +84,13 @@ def test_precision_and_recall_on_hours():
     flagged = np.array([1, 1, 0, 0, 1], bool)
     truth = np.array([1, 0, 1, 0, 1], bool)
     assert precision_recall(flagged, truth) == (2 / 3, 2 / 3)
+
+
+def test_a_counter_down_at_the_end_of_the_data_is_named_with_since_when():
+    working = sum([_day(50.0) for _ in range(10)], [])  # Monday 4 to Wednesday 13 March
+    broken = working[: 8 * 24] + [0.0] * (2 * 24)  # down for its last two days
+    counts = _counts({"Broken N-S": broken, "Working S-N": working})
+    flags = detect_outages(counts, PARAMS)
+    down = outage_summary(flags, counts)["down_at_end"]
+    assert list(down) == ["Broken N-S"]
+    assert down["Broken N-S"] == {"since": "2024-03-12T00:00:00+01:00", "reason": "stuck_at_zero"}

@@ -90,6 +90,9 @@ with left:
     counter = st.selectbox(
         "Counter", names, key="counter", help="Type to search, or click a counter on the map."
     )
+    down = app.down_note(counter)
+    if down:
+        st.warning(down, icon=":material/sensors_off:")
     day = st.date_input("Date", value=pd.Timestamp.now(tz=PARIS_TZ).date(), key="day")
     hour = st.selectbox(
         "Hour", list(range(24)), index=8, format_func="{:02d}:00".format, key="hour"

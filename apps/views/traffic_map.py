@@ -40,11 +40,17 @@ if predicted is None:
     st.stop()
 
 top = 1.0 if classifier else float(np.nanpercentile(predicted["prediction"], 95))
+down = app.down_counters()
+is_down = predicted[COUNTER].astype(str).isin(list(down)).to_numpy()
+colour = colours(predicted["prediction"], top)
 shown = predicted.assign(
-    color=colours(predicted["prediction"], top),
+    # a counter believed down is drawn grey: its forecast is what it would count if it worked
+    color=[[128, 128, 128, 200] if d else c for d, c in zip(is_down, colour, strict=True)],
     radius=80 + 260 * np.clip(predicted["prediction"].to_numpy() / (top or 1.0), 0, 1),
     label=[
-        f"P(high) {p:.2f}" if classifier else f"{p:,.0f} bikes/h" for p in predicted["prediction"]
+        (f"P(high) {p:.2f}" if classifier else f"{p:,.0f} bikes/h")
+        + (f" (counter down since {down[name]['since'][:10]})" if name in down else "")
+        for p, name in zip(predicted["prediction"], predicted[COUNTER].astype(str), strict=True)
     ],
 )
 st.caption(
@@ -55,6 +61,7 @@ st.caption(
         if classifier
         else f"predicted bikes per hour, green 0 to red {top:,.0f} (95th percentile) and above."
     )
+    + (f" Grey: {len(down)} counter(s) believed down (docs/outages.md)." if down else "")
 )
 # the busiest first, so that a quiet counter beside a busy one stays visible on top
 busiest_first = shown.sort_values("prediction", ascending=False)[

@@ -85,14 +85,36 @@ def detect_outages(counts: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame
     return result.reindex(counts.index)
 
 
+def down_at_end(flags: pd.DataFrame, counts: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """The counters whose last hour in the data is flagged: believed down now.
+
+    Returns:
+        ``{counter: {"since": first hour of that last outage (ISO 8601), "reason": rule}}``.
+    """
+    frame = counts[[COUNTER, TIMESTAMP]].join(flags).sort_values([COUNTER, TIMESTAMP])
+    down = {}
+    for counter, rows in frame.groupby(COUNTER, observed=True, sort=True):
+        if not bool(rows[OUTAGE].iloc[-1]):
+            continue
+        # the last run of flagged hours: back to the last hour that was not flagged
+        working = np.flatnonzero(~rows[OUTAGE].to_numpy(dtype=bool))
+        first = working[-1] + 1 if len(working) else 0
+        down[str(counter)] = {
+            "since": pd.Timestamp(rows[TIMESTAMP].iloc[first]).isoformat(),
+            "reason": str(rows[OUTAGE_REASON].iloc[-1]),
+        }
+    return down
+
+
 def outage_summary(flags: pd.DataFrame, counts: pd.DataFrame) -> dict[str, Any]:
-    """Hours flagged per rule and per counter (for the quarantine summary and people)."""
+    """Hours flagged per rule and per counter, and the counters down at the data's end."""
     flagged = flags[OUTAGE].to_numpy()
     per_counter = counts.loc[flagged, COUNTER].astype(str).value_counts()
     return {
         "hours_flagged": int(flagged.sum()),
         "by_reason": {rule: int((flags[OUTAGE_REASON] == rule).sum()) for rule in RULES},
         "by_counter": {str(k): int(v) for k, v in per_counter.items()},
+        "down_at_end": down_at_end(flags, counts),
     }
 
 

@@ -299,6 +299,38 @@ def test_map_page_colours_every_counter_by_its_prediction(app, served):
     assert len(app.get("deck_gl_json_chart")) == 1
 
 
+# ---------------------------------------------------------------- a counter that is down
+def test_a_counter_believed_down_is_said_on_predict_and_grey_on_the_map(
+    app_env, app_project, fresh_caches
+):
+    import json
+
+    path = app_project / "data/08_reporting/outage_summary.json"
+    before = path.read_text(encoding="utf-8")
+    summary = json.loads(before)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    name = at.selectbox(key="counter").options[-1]
+    summary["down_at_end"] = {
+        name: {"since": "2024-04-01T07:00:00+02:00", "reason": "stuck_at_zero"}
+    }
+    path.write_text(json.dumps(summary), encoding="utf-8")
+    try:
+        st.cache_data.clear()
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+        working = at.selectbox(key="counter").options[0]
+        predict(at, working)
+        assert not [w for w in at.warning if "believed down" in w.value]
+        predict(at, name)
+        [warning] = [w.value for w in at.warning if "believed down" in w.value]
+        assert warning.startswith(f"{name} is believed down") and "01 April 2024 07:00" in warning
+        assert len(at.metric) == 1  # the forecast is still given
+        at.switch_page("views/traffic_map.py").run()
+        assert not at.exception
+        assert "Grey: 1 counter(s) believed down" in at.caption[0].value
+    finally:
+        path.write_text(before, encoding="utf-8")
+
+
 # ---------------------------------------------------------------- no tracking server
 def test_the_app_serves_from_summary_json_when_the_tracking_server_is_down(
     app_env, monkeypatch, fresh_caches
