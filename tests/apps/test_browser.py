@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,16 @@ from tests.apps.browser import (
 from tests.apps.conftest import APP
 
 TIMEOUT_MS = 180_000
+
+
+@contextmanager
+def _replaced(path: Path, data: dict, original: str) -> Iterator[None]:
+    """``path`` holds ``data`` (JSON) inside the block, ``original`` again after it."""
+    path.write_text(json.dumps(data), encoding="utf-8")
+    try:
+        yield
+    finally:
+        path.write_text(original, encoding="utf-8")
 
 
 def isolated(counters: pd.DataFrame) -> int:
@@ -63,7 +76,14 @@ def test_predict_then_score_a_file_in_a_real_browser(app_env, browser_profile, t
     upload = tmp_path / "export.csv"
     upload.write_text("".join(lines), encoding="utf-8")
 
+    # the counter picked on the map is believed down (its last hours flagged)
+    outages = app_env / "data/08_reporting/outage_summary.json"
+    before = outages.read_text(encoding="utf-8")
+    down = {"since": "2024-04-01T07:00:00+02:00", "reason": "stuck_at_zero"}
+    believed_down = {**json.loads(before), "down_at_end": {picked["nom_du_compteur"]: down}}
+
     with (
+        _replaced(outages, believed_down, before),
         streamlit_server(APP, cwd=app_env, log=tmp_path / "streamlit.log") as (url, _),
         chromium(browser_profile) as browser,
     ):
@@ -88,6 +108,9 @@ def test_predict_then_score_a_file_in_a_real_browser(app_env, browser_profile, t
         page.locator("h3").filter(has_text=picked["nom_du_compteur"]).wait_for(timeout=TIMEOUT_MS)
         wait_idle(page)
         assert value.inner_text().strip() == f"{expected_picked:,.0f}"
+        warning = page.get_by_text(f"{picked['nom_du_compteur']} is believed down")
+        warning.wait_for(timeout=TIMEOUT_MS)
+        assert "01 April 2024 07:00" in warning.inner_text()
         shot = tmp_path / "predict.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
