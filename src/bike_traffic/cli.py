@@ -89,18 +89,30 @@ def _open(env: str | None) -> _Registry:
         raise click.ClickException(redact(str(exc))) from exc
 
 
+def _verbose() -> bool:
+    """Whether ``kedro models --verbose`` asked for tracebacks."""
+    context = click.get_current_context(silent=True)
+    while context is not None:
+        if (context.obj or {}).get("verbose"):
+            return True
+        context = context.parent
+    return False
+
+
 def _run(env: str | None, action) -> None:
     registry = _open(env)
     try:
         action(registry)
-    except (RegistryError, UnknownModelTypeError, DatasetError) as exc:
-        raise click.ClickException(redact(str(exc))) from None
     except Exception as exc:
-        from mlflow.exceptions import MlflowException
-
-        if isinstance(exc, MlflowException | OSError):  # the registry or storage refused
-            raise click.ClickException(f"{type(exc).__name__}: {redact(str(exc))}") from None
-        raise
+        if _verbose():
+            raise
+        if isinstance(exc, RegistryError | UnknownModelTypeError | DatasetError):
+            raise click.ClickException(redact(str(exc))) from None
+        # anything else (the registry or storage refused, a bug): one line, the type named;
+        # `kedro models --verbose ...` shows the traceback
+        raise click.ClickException(
+            f"{type(exc).__name__}: {redact(str(exc))} (--verbose shows the traceback)"
+        ) from None
     finally:
         registry.close()
 
@@ -109,8 +121,11 @@ env_option = click.option("--env", "-e", default=None, help="Kedro environment (
 
 
 @cli.group()
-def models() -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Show the traceback of a failure.")
+@click.pass_context
+def models(context: click.Context, verbose: bool) -> None:
     """Inspect and steer the model registry (champion, versions, promotion, rollback)."""
+    context.ensure_object(dict)["verbose"] = verbose
 
 
 @models.command("list")

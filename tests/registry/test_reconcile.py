@@ -108,3 +108,21 @@ def test_an_unreadable_summary_json_changes_nothing_in_mlflow(trained_project):
     assert "Traceback" not in done.output
     assert _aliases(trained_project) == {CHALLENGER: 1, CHAMPION: 1}
     assert "archived" not in _client(trained_project).get_model_version(RF, "1").tags
+
+
+def test_an_unexpected_failure_is_one_line_and_verbose_shows_the_traceback(
+    trained_project, monkeypatch
+):
+    import bike_traffic.cli as commands
+
+    def broken(model_type):
+        raise RuntimeError("the store said no to sqlite:///x:secret@host")
+
+    monkeypatch.setattr(commands, "versions_table", broken)
+    runner = CliRunner()
+    short = runner.invoke(cli, ["models", "versions", "rf", "--env", "test"])
+    assert short.exit_code == 1 and isinstance(short.exception, SystemExit)
+    assert "Error: RuntimeError: the store said no" in short.output
+    assert "(--verbose shows the traceback)" in short.output and "secret" not in short.output
+    verbose = runner.invoke(cli, ["models", "--verbose", "versions", "rf", "--env", "test"])
+    assert isinstance(verbose.exception, RuntimeError)
