@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from bike_traffic.features import TARGET
-from bike_traffic.models import profile
+from bike_traffic.models import rf
 from bike_traffic.models import target as target_transform
 from bike_traffic.models.rf import feature_columns
 
@@ -31,25 +31,15 @@ STORAGE = "skops"
 
 
 def build_preprocessor(features: dict[str, Any]) -> ColumnTransformer:
-    """Counters as ordinal codes (unseen: -1, a missing category), numbers as they are;
-    with ``features.profile``, the counter's usual level at that hour
-    (:class:`bike_traffic.models.profile.ProfileEncoder`)."""
-    steps = [
-        (
-            "counter",
-            OrdinalEncoder(
-                handle_unknown="use_encoded_value",
-                unknown_value=-1,
-                encoded_missing_value=-1,
-                dtype=np.float64,
-            ),
-            features["categorical"],
-        ),
-        ("numeric", "passthrough", features["numeric"]),
-    ]
-    if features.get("profile"):
-        steps.append(("profile", profile.ProfileEncoder(), list(profile.KEYS)))
-    return ColumnTransformer(steps, verbose_feature_names_out=False)
+    """As the forests' (:func:`bike_traffic.models.rf.build_preprocessor`), with the counter
+    as float codes and a missing counter as -1 (the native categorical feature)."""
+    encoder = OrdinalEncoder(
+        handle_unknown="use_encoded_value",
+        unknown_value=-1,
+        encoded_missing_value=-1,
+        dtype=np.float64,
+    )
+    return rf.build_preprocessor(features, encoder)
 
 
 def fit(

@@ -44,23 +44,26 @@ def feature_columns(features: dict[str, Any]) -> list[str]:
     return columns
 
 
-def build_preprocessor(features: dict[str, Any]) -> ColumnTransformer:
+def build_preprocessor(
+    features: dict[str, Any], counter_encoder: OrdinalEncoder | None = None
+) -> ColumnTransformer:
     """Encode the counter as an ordinal (unseen counters get -1); pass numbers through;
     with ``features.profile``, add the counter's usual level at that hour
     (:class:`bike_traffic.models.profile.ProfileEncoder`, learnt on the training rows).
 
     Args:
         features: ``{"categorical": [...], "numeric": [...]}`` (and ``"profile"``).
+        counter_encoder: How the counter is encoded (the forests' ordinal by default;
+            :mod:`bike_traffic.models.gbm` gives its own).
 
     Returns:
         An unfitted ``ColumnTransformer``.
     """
+    encoder = counter_encoder or OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=-1
+    )
     steps = [
-        (
-            "counter",
-            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
-            features["categorical"],
-        ),
+        ("counter", encoder, features["categorical"]),
         ("numeric", "passthrough", features["numeric"]),
     ]
     if features.get("profile"):
