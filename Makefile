@@ -30,7 +30,8 @@ run: install
 test: install airflow-venv browser
 	$(BIN)/pytest
 
-# Under 2 minutes on 2 cores (docs/benchmarks.md): unit, slice and session tests.
+# About 3.5 minutes on 2 cores, against about 10 for `make test` (docs/benchmarks.md):
+# unit, slice and session tests.
 FAST := not browser and not airflow and not viz and not notebooks and not slow
 test-fast: install
 	$(BIN)/pytest -m "$(FAST)"
