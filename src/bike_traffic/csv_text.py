@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,8 @@ import pandas as pd
 
 #: How much of a malformed line is kept to show (characters).
 SHOWN_CHARS = 200
+#: Lines parsed at once by :func:`read_checked_lines` (memory: one chunk of text).
+CHUNK_LINES = 200_000
 #: The first characters that make a spreadsheet cell a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,29 +66,58 @@ def _count(line: str, sep: str) -> int:
 
 
 def read_checked(text: str, sep: str, max_line_chars: int) -> CheckedCsv:
-    """Split ``text`` into well-formed rows (parsed) and malformed lines (set aside).
+    """:func:`read_checked_lines` on a decoded text (an upload)."""
+    return read_checked_lines(iter(text.splitlines()), sep, max_line_chars)
+
+
+def _parse(kept: list[str], sep: str, names: list[str] | None) -> pd.DataFrame:
+    """Well-formed lines as text columns (the header first when ``names`` is None)."""
+    return pd.read_csv(
+        io.StringIO("\n".join(kept)),
+        sep=sep,
+        dtype=str,
+        keep_default_na=False,
+        index_col=False,
+        skip_blank_lines=False,
+        quoting=csv.QUOTE_MINIMAL,
+        header=0 if names is None else None,
+        names=names,
+    )
+
+
+def read_checked_lines(
+    lines: Iterator[str], sep: str, max_line_chars: int, chunk_lines: int = CHUNK_LINES
+) -> CheckedCsv:
+    """Split lines into well-formed rows (parsed) and malformed lines (set aside).
+
+    The lines are read once, in chunks of ``chunk_lines``: memory holds the rows parsed
+    so far and one chunk of text, whatever the size of the file.
 
     Args:
-        text: The decoded file.
-        sep: Its separator.
+        lines: The file's lines, decoded, without their line ends.
+        sep: The separator.
         max_line_chars: The longest line accepted (longer ones are malformed, unread).
+        chunk_lines: How many lines are parsed at once.
 
     Returns:
         The :class:`CheckedCsv`. ``frame`` is empty (with the header's columns) when no
         line is well-formed.
 
     Raises:
-        ValueError: When the text has no header line, or the header itself is longer
-            than ``max_line_chars``.
+        ValueError: When there is no header line, the header is longer than
+            ``max_line_chars``, or a quoted field spans lines.
     """
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if start is None:
+    number, header = 0, None
+    for number, candidate in enumerate(lines, start=1):  # noqa: B007  (number is used below)
+        if candidate.strip():
+            header = candidate
+            break
+    if header is None:
         raise ValueError("no header line")
-    header = lines[start]
+    header_line = number
     if len(header) > max_line_chars:
         raise ValueError(
-            f"its header (line {start + 1}) has {len(header):,} characters; the limit is "
+            f"its header (line {header_line}) has {len(header):,} characters; the limit is "
             f"{max_line_chars:,}"
         )
     names = split_fields(header, sep)
@@ -93,8 +125,29 @@ def read_checked(text: str, sep: str, max_line_chars: int) -> CheckedCsv:
         header = header.rstrip()[: -len(sep)]
         names = names[:-1]
     width = len(names)
-    kept, numbers, malformed = [header], [], []
-    for number, raw in enumerate(lines[start + 1 :], start=start + 2):
+    frames: list[pd.DataFrame] = []
+    columns: list[str] | None = None
+    kept, chunk_numbers, numbers, malformed = [header], [], [], []
+
+    def flush() -> None:
+        nonlocal columns, kept, chunk_numbers
+        if columns is None:  # the first chunk carries the header: pandas names the columns
+            frame = _parse(kept, sep, None)
+            columns = [str(c) for c in frame.columns]
+        elif chunk_numbers:
+            frame = _parse(kept, sep, columns)
+        else:
+            frame = None
+        if frame is not None:
+            if len(frame) != len(chunk_numbers):  # a quoted field spanning lines
+                raise ValueError(
+                    f"{len(chunk_numbers)} lines made {len(frame)} rows: a quoted field spans lines"
+                )
+            frames.append(frame)
+        numbers.extend(chunk_numbers)
+        kept, chunk_numbers = [], []
+
+    for number, raw in enumerate(lines, start=header_line + 1):
         if not raw.strip():
             continue
         if len(raw) > max_line_chars:
@@ -109,23 +162,16 @@ def read_checked(text: str, sep: str, max_line_chars: int) -> CheckedCsv:
             malformed.append((number, count, problem, raw[:SHOWN_CHARS]))
             continue
         kept.append(line)
-        numbers.append(number)
-    frame = pd.read_csv(
-        io.StringIO("\n".join(kept)),
-        sep=sep,
-        dtype=str,
-        keep_default_na=False,
-        index_col=False,
-        skip_blank_lines=False,
-        quoting=csv.QUOTE_MINIMAL,
-    )
-    if len(frame) != len(numbers):  # a quoted field spanning lines: nothing can be trusted
-        raise ValueError(f"{len(numbers)} lines made {len(frame)} rows: a quoted field spans lines")
+        chunk_numbers.append(number)
+        if len(chunk_numbers) >= chunk_lines:
+            flush()
+    flush()
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return CheckedCsv(
         frame=frame,
         lines=np.asarray(numbers, dtype=np.int64),
         malformed=pd.DataFrame(malformed, columns=["line", "fields", "problem", "text"]),
-        header_line=start + 1,
+        header_line=header_line,
     )
 
 

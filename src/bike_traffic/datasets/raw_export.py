@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets.pandas import CSVDataset
 
-from bike_traffic.csv_text import SHOWN_CHARS, read_checked, split_fields
+from bike_traffic.csv_text import SHOWN_CHARS, read_checked_lines, split_fields
 from bike_traffic.raw_format import LINE, MALFORMED, RAW_COLUMNS, REQUIRED_RAW_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -57,33 +59,22 @@ class RawExportDataset(CSVDataset):
         """
         where = self._where()
         path = get_filepath_str(self._get_load_path(), self._protocol)
+        encoding = self._load_args.get("encoding", "utf-8")
+        sep = self._load_args.get("sep", ";")
         try:
             with self._fs.open(path, mode="rb") as handle:
-                data = handle.read()
+                lines = _decoded_lines(handle, encoding, where)
+                checked = read_checked_lines(lines, sep, self._max_line_chars)
         except FileNotFoundError as exc:
             raise DatasetError(f"Raw export '{where}' does not exist: {exc}") from None
+        except ValueError as exc:
+            if str(exc) == "no header line":
+                raise DatasetError(f"Raw export '{where}' is empty: no header, no rows.") from None
+            raise DatasetError(f"Raw export '{where}' cannot be read: {exc}.") from None
         except OSError as exc:
             raise DatasetError(
                 f"Raw export '{where}' could not be read: {type(exc).__name__}: {exc}"
             ) from None
-        encoding = self._load_args.get("encoding", "utf-8")
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise DatasetError(
-                f"Raw export '{where}' is not {encoding.upper()} text: byte {exc.start} "
-                f"(line {line}) is {data[exc.start : exc.start + 1]!r}: {exc.reason}. The "
-                "City of Paris export is UTF-8."
-            ) from None
-        text = text.removeprefix("\ufeff")
-        if not text.strip():
-            raise DatasetError(f"Raw export '{where}' is empty: no header, no rows.")
-        sep = self._load_args.get("sep", ";")
-        try:
-            checked = read_checked(text, sep, self._max_line_chars)
-        except ValueError as exc:
-            raise DatasetError(f"Raw export '{where}' cannot be read: {exc}.") from None
         check_raw_columns(checked.frame, where, has_rows=False)  # rows: checked below
         frame = checked.frame.assign(**{LINE: checked.lines, MALFORMED: ""})
         if not checked.malformed.empty:
@@ -95,6 +86,46 @@ class RawExportDataset(CSVDataset):
     def save(self, data: pd.DataFrame) -> None:
         """Save the rows as the portal does (the reader's own columns left out)."""
         super().save(data.drop(columns=[LINE, MALFORMED], errors="ignore"))
+
+
+#: Bytes read and decoded at once.
+BLOCK_BYTES = 1 << 24
+
+
+def _decoded_lines(handle, encoding: str, where: str) -> Iterator[str]:
+    """The file's lines, decoded block by block (no line end, no byte-order mark).
+
+    Raises:
+        DatasetError: At the first byte that is not ``encoding``, naming its offset in the
+            file and its line.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = newlines = 0
+    pending, first = "", True
+    while True:
+        data = handle.read(BLOCK_BYTES)
+        final = not data
+        try:
+            text = decoder.decode(data, final=final)
+        except UnicodeDecodeError as exc:
+            buffered = len(exc.object) - len(data)  # bytes of the last block, undecoded
+            at = offset - buffered + exc.start
+            line = newlines + exc.object[: exc.start].count(b"\n") + 1
+            bad = exc.object[exc.start : exc.start + 1]
+            raise DatasetError(
+                f"Raw export '{where}' is not {encoding.upper()} text: byte {at} "
+                f"(line {line}) is {bad!r}: {exc.reason}. The City of Paris export is UTF-8."
+            ) from None
+        if first:
+            text, first = text.removeprefix("\ufeff"), False
+        parts = (pending + text).split("\n")
+        pending = "" if final else parts.pop()
+        for part in parts:
+            yield part.rstrip("\r")
+        offset += len(data)
+        newlines += data.count(b"\n")
+        if final:
+            return
 
 
 def _with_malformed(
