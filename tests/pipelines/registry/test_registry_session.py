@@ -163,11 +163,14 @@ def test_registry_pipeline_rescores_champions(trained_twice):
 
 
 @pytest.mark.slow
-def test_corrupt_summary_stops_the_run_before_registering(trained_project):
+def test_corrupt_summary_stops_the_run_before_training(trained_project):
     path = trained_project / "data/06_models/summary.json"
     path.write_text('[{"timestamp": "x"}]')
     before = path.read_bytes()
+    judged = trained_project / "data/07_model_output/rf/test_predictions.parquet"
+    judged_before = judged.stat().st_mtime_ns
     with pytest.raises(DatasetError, match="summary.json"):
         run(trained_project, "rf")
     assert path.read_bytes() == before
+    assert judged.stat().st_mtime_ns == judged_before  # checked before any node ran
     assert len(registry(trained_project).search_model_versions("name = 'bike-traffic-rf'")) == 1
