@@ -3,8 +3,8 @@
 1. **Generated data** (the default preset, or ``--params``): the ``synthetic_raw`` slice
    knows which hours it zeroed (``synthetic_hourly_counts.outage``); the ``data_cleaning``
    slice flags hours (:mod:`bike_traffic.outages`). Precision and recall on hours.
-2. **The real year** (``../shared/data``, when present): the outages it detects, per
-   counter, with their dates.
+2. **The real year** (``data/real/01_raw``, from ``scripts/real_to_raw_export.py``, when
+   present): the outages the cleaning slice flags, per counter, with their dates.
 
     python scripts/outage_quality.py                 # prints the figures
     python scripts/outage_quality.py --write-docs    # and writes docs/outages.md
@@ -26,6 +26,7 @@ from script_support import (  # noqa: E402
     machine,
     markdown_table,
     parse_params,
+    raw_file,
     replace_section,
     run_slice,
 )
@@ -72,42 +73,25 @@ def generated(params: dict) -> dict:
     }
 
 
-def real_year(params: dict) -> pd.DataFrame | None:
-    """The outages detected on the real year, one row per run of flagged hours."""
-    from bike_traffic.outages import detect_outages
+def real_year() -> pd.DataFrame | None:
+    """The outages ``data_cleaning`` flags on the real year, one row per run of flagged hours.
 
-    path = ROOT.parent / "shared" / "data" / "paris_counts_2020-09_2021-08.parquet"
-    if not path.exists():
+    The ``real`` environment's own inputs (``data/real/01_raw``, written by
+    ``scripts/real_to_raw_export.py``) through the cleaning slice, as ``kedro run --env
+    real`` reads them.
+    """
+    from bike_traffic.outages import outage_periods
+    from bike_traffic.pipelines.data_cleaning import create_pipeline as cleaning
+    from bike_traffic.project import open_catalog
+
+    if not raw_file("real").exists():
         return None
-    raw = pd.read_parquet(path)
-    frame = pd.DataFrame(
-        {
-            "nom_du_compteur": raw["counter_name"].astype(str),
-            "date_et_heure_de_comptage": pd.to_datetime(raw["date"], utc=True).dt.tz_convert(
-                "Europe/Paris"
-            ),
-            "comptage_horaire": raw["bike_count"].astype("float64"),
-        }
-    )
-    local = frame["date_et_heure_de_comptage"]
-    frame["hour"] = local.dt.hour
-    frame["is_weekend"] = local.dt.dayofweek >= 5
-    flags = detect_outages(frame, params["data_cleaning"]["outages"])
-    frame = frame.join(flags).sort_values(["nom_du_compteur", "date_et_heure_de_comptage"])
-    down = frame.loc[frame["outage"]]
-    if down.empty:
-        return pd.DataFrame(columns=["counter", "reason", "first", "last", "hours"])
-    gap = down["date_et_heure_de_comptage"].diff() != pd.Timedelta(hours=1)
-    new = gap | (down["nom_du_compteur"] != down["nom_du_compteur"].shift())
-    runs = down.assign(run=new.cumsum()).groupby("run")
-    table = runs.agg(
-        counter=("nom_du_compteur", "first"),
-        reason=("outage_reason", "first"),
-        first=("date_et_heure_de_comptage", "min"),
-        last=("date_et_heure_de_comptage", "max"),
-        hours=("outage", "size"),
-    )
-    return table.sort_values("hours", ascending=False).reset_index(drop=True)
+    catalog, params = open_catalog(ROOT, "real")
+    inputs = {k: catalog.load(k) for k in ("raw_counts", "raw_weather", "raw_school_calendar")}
+    frame = run_slice(
+        cleaning().to_outputs("clean_counts"), inputs, params, keep=("clean_counts",)
+    )["clean_counts"]
+    return outage_periods(frame).sort_values("hours", ascending=False, kind="stable")
 
 
 def report(figures: dict, real: pd.DataFrame | None, command: str) -> str:
@@ -138,7 +122,9 @@ def report(figures: dict, real: pd.DataFrame | None, command: str) -> str:
         "",
     ]
     if real is None:
-        lines.append("The real year is not here (`../shared/data`): not measured.")
+        lines.append(
+            "The real year is not here (`scripts/real_to_raw_export.py` writes it): not measured."
+        )
     else:
         lines += [
             f"**The real year** (52 counters, 2020-09 to 2021-08): {len(real)} runs of flagged "
@@ -169,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({figures['seconds']:.0f} s)",
         flush=True,
     )
-    real = real_year(params)
+    real = real_year()
     if real is not None:
         print(f"real year: {len(real)} runs, {int(real['hours'].sum()):,} hours flagged")
         print(real.head(15).to_string(index=False))

@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from bike_traffic.models.evaluation import select_model_data
-from bike_traffic.outages import detect_outages, outage_summary, precision_recall
+from bike_traffic.outages import (
+    detect_outages,
+    outage_periods,
+    outage_summary,
+    precision_recall,
+)
 
 PARAMS = {"min_expected_bikes": 20, "min_hours": 2, "flat_hours": 6}
 
@@ -47,6 +52,13 @@ def test_a_day_of_zeros_at_a_busy_counter_is_flagged_and_a_quiet_night_is_not():
     assert set(flags.loc[flags["outage"], "outage_reason"]) == {"stuck_at_zero"}
     summary = outage_summary(flags, counts)
     assert summary["by_counter"] == {"Busy N-S": int(down.sum())}
+    [period] = outage_periods(counts.join(flags)).to_dict("records")
+    assert (period["counter"], period["reason"], period["hours"]) == (
+        "Busy N-S",
+        "stuck_at_zero",
+        int(down.sum()),
+    )
+    assert period["first"] == counts["date_et_heure_de_comptage"][down].min()
     assert summary["by_reason"]["stuck_at_zero"] == summary["hours_flagged"]
 
 

@@ -85,25 +85,46 @@ def detect_outages(counts: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame
     return result.reindex(counts.index)
 
 
+def outage_periods(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per run of consecutive flagged hours of a counter.
+
+    Args:
+        frame: Rows with ``nom_du_compteur``, ``date_et_heure_de_comptage``, ``outage``
+            and ``outage_reason``.
+
+    Returns:
+        ``counter``, ``reason`` (the run's first), ``first`` and ``last`` hour, ``hours``.
+    """
+    ordered = frame.sort_values([COUNTER, TIMESTAMP], kind="stable")
+    flagged = ordered[OUTAGE].fillna(False).astype(bool)
+    down = ordered.loc[flagged].assign(run=_runs(ordered, flagged)[flagged])
+    columns = ["counter", "reason", "first", "last", "hours"]
+    if down.empty:
+        return pd.DataFrame(columns=columns)
+    periods = down.groupby("run").agg(
+        counter=(COUNTER, "first"),
+        reason=(OUTAGE_REASON, "first"),
+        first=(TIMESTAMP, "min"),
+        last=(TIMESTAMP, "max"),
+        hours=(OUTAGE, "size"),
+    )
+    return periods[columns].reset_index(drop=True)
+
+
 def down_at_end(flags: pd.DataFrame, counts: pd.DataFrame) -> dict[str, dict[str, str]]:
     """The counters whose last hour in the data is flagged: believed down now.
 
     Returns:
         ``{counter: {"since": first hour of that last outage (ISO 8601), "reason": rule}}``.
     """
-    frame = counts[[COUNTER, TIMESTAMP]].join(flags).sort_values([COUNTER, TIMESTAMP])
-    down = {}
-    for counter, rows in frame.groupby(COUNTER, observed=True, sort=True):
-        if not bool(rows[OUTAGE].iloc[-1]):
-            continue
-        # the last run of flagged hours: back to the last hour that was not flagged
-        working = np.flatnonzero(~rows[OUTAGE].to_numpy(dtype=bool))
-        first = working[-1] + 1 if len(working) else 0
-        down[str(counter)] = {
-            "since": pd.Timestamp(rows[TIMESTAMP].iloc[first]).isoformat(),
-            "reason": str(rows[OUTAGE_REASON].iloc[-1]),
-        }
-    return down
+    frame = counts[[COUNTER, TIMESTAMP]].join(flags)
+    periods = outage_periods(frame)
+    last_hour = frame.groupby(COUNTER, observed=True)[TIMESTAMP].max()
+    ongoing = periods.loc[periods["last"].to_numpy() == periods["counter"].map(last_hour)]
+    return {
+        str(p.counter): {"since": pd.Timestamp(p.first).isoformat(), "reason": str(p.reason)}
+        for p in ongoing.sort_values("counter").itertuples()
+    }
 
 
 def outage_summary(flags: pd.DataFrame, counts: pd.DataFrame) -> dict[str, Any]:
