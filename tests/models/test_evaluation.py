@@ -10,12 +10,11 @@ import pytest
 
 from bike_traffic.models import classifier, rf
 from bike_traffic.models.evaluation import (
-    apply_naive_baseline,
     classification_metrics,
     data_fingerprint,
     evaluate_classifier,
     evaluate_regressor,
-    fit_naive_baseline,
+    naive_predictions,
     predict_rows,
     predictions_table,
     regression_metrics,
@@ -87,11 +86,10 @@ def test_classification_metrics_handles_a_single_class():
 
 def test_naive_baseline_falls_back_for_unseen_keys(small_split):
     train, test = small_split
-    baseline = fit_naive_baseline(train)
     unseen = test.head(3).assign(nom_du_compteur="Nouveau compteur N-S")
-    pred = apply_naive_baseline(baseline, train, unseen)
+    pred = naive_predictions(train, unseen)
     assert np.allclose(pred, train[TARGET].mean())
-    seen = apply_naive_baseline(baseline, train, test)
+    seen = naive_predictions(train, test)
     assert not np.isnan(seen).any()
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from bike_traffic.models import gbm, nn, profile, rf
-from bike_traffic.models.evaluation import apply_naive_baseline, fit_naive_baseline
+from bike_traffic.models.evaluation import fit_naive_baseline, naive_predictions
 from bike_traffic.models.persistence import load_sklearn, save_sklearn
 from tests.models.conftest import RF_FEATURES, RF_MODEL
 
@@ -30,8 +30,12 @@ def test_the_table_is_the_mean_per_key_then_per_counter_then_overall():
 def test_the_table_is_the_naive_baseline_the_models_are_judged_against(small_split):
     train, test = small_split
     table = profile.fit_table(train, train[TARGET].to_numpy())
-    judged = apply_naive_baseline(fit_naive_baseline(train), train, test)
+    judged = naive_predictions(train, test)
     np.testing.assert_allclose(profile.lookup(table, test), judged, atol=1e-5)
+    # and the table the app shows holds the same means
+    shown = fit_naive_baseline(train).set_index(list(profile.KEYS))["baseline"]
+    keys = pd.MultiIndex.from_frame(test[list(profile.KEYS)])
+    np.testing.assert_allclose(shown.reindex(keys).to_numpy(), judged, rtol=1e-12)
 
 
 def test_the_network_offset_is_the_same_table(small_split):

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn import metrics as skm
 
 from bike_traffic.features import TARGET
+from bike_traffic.models import profile
 from bike_traffic.models.classifier import label_rows
 from bike_traffic.models.predictor import Predictor, requests_from_rows
 from bike_traffic.outages import OUTAGE
@@ -141,45 +142,30 @@ def classification_metrics(
     }
 
 
-BASELINE_KEYS = (COUNTER, "hour", "is_weekend")
-
-
 def fit_naive_baseline(train: pd.DataFrame) -> pd.DataFrame:
-    """Mean count per counter x hour x weekday/weekend, learnt on train.
+    """The naive table as a table to show: mean count per counter x hour x weekday/weekend.
 
     Args:
         train: Train rows.
 
     Returns:
-        A table of means keyed by counter, hour and weekend flag.
+        The means keyed by counter, hour and weekend flag (column ``baseline``).
     """
     return (
-        train.groupby(list(BASELINE_KEYS), observed=True)[TARGET]
+        train.groupby(list(profile.KEYS), observed=True)[TARGET]
         .mean()
         .rename("baseline")
         .reset_index()
     )
 
 
-def apply_naive_baseline(
-    baseline: pd.DataFrame, train: pd.DataFrame, frame: pd.DataFrame
-) -> np.ndarray:
-    """Predict with the naive baseline; unseen keys fall back to the counter, then global mean.
+def naive_predictions(train: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """The naive baseline's predictions: :mod:`bike_traffic.models.profile`'s table, exact.
 
-    Args:
-        baseline: Output of :func:`fit_naive_baseline`.
-        train: Train rows (for the fallbacks).
-        frame: Rows to predict.
-
-    Returns:
-        One prediction per row of ``frame``.
+    The mean count of the row's counter, hour and weekday/weekend on ``train``; for an
+    unseen key the counter's mean, then the overall mean.
     """
-    merged = frame[list(BASELINE_KEYS)].merge(baseline, on=list(BASELINE_KEYS), how="left")
-    per_counter = train.groupby(COUNTER, observed=True)[TARGET].mean()
-    fallback = frame[COUNTER].map(per_counter).astype("float64").to_numpy()
-    pred = merged["baseline"].to_numpy(dtype="float64")
-    pred = np.where(np.isnan(pred), fallback, pred)
-    return np.where(np.isnan(pred), float(train[TARGET].mean()), pred)
+    return profile.lookup(profile.fit_table(train, train[TARGET], decimals=None), frame)
 
 
 def evaluate_regression(
@@ -204,7 +190,7 @@ def evaluate_regression(
         ``rmse_gain_vs_baseline`` and ``train_rmse``/``train_mae``/``train_r2``.
     """
     scores = regression_metrics(test[TARGET].to_numpy(), y_pred_test)
-    baseline = apply_naive_baseline(fit_naive_baseline(train), train, test)
+    baseline = naive_predictions(train, test)
     base = regression_metrics(test[TARGET].to_numpy(), baseline)
     train_scores = regression_metrics(scored_train[TARGET].to_numpy(), y_pred_scored_train)
     result = {

@@ -33,19 +33,24 @@ def _keys(frame: pd.DataFrame) -> pd.Series:
     return counter.astype(str) + "|" + hour_text + "|" + weekend_text
 
 
-def fit_table(frame: pd.DataFrame, y: np.ndarray | pd.Series) -> dict[str, Any]:
+def fit_table(
+    frame: pd.DataFrame, y: np.ndarray | pd.Series, decimals: int | None = 6
+) -> dict[str, Any]:
     """The mean of ``y`` per key, per counter (for unseen keys) and overall.
 
     Args:
         frame: Rows with the :data:`KEYS` columns.
         y: The target of each row (counts, a transformed count, 0/1 labels).
+        decimals: Rounding of the stored means (None: exact, for judging on the fly).
 
     Returns:
-        ``{"keys", "values", "per_counter", "overall"}``, rounded to 6 decimals.
+        ``{"keys", "values", "per_counter", "overall"}``.
     """
     values = pd.Series(np.asarray(y, dtype="float64"), index=frame.index)
-    by_key = values.groupby(_keys(frame)).mean().round(6)
-    per_counter = values.groupby(frame[COUNTER].astype(str)).mean().round(6)
+    by_key = values.groupby(_keys(frame)).mean()
+    per_counter = values.groupby(frame[COUNTER].astype(str)).mean()
+    if decimals is not None:
+        by_key, per_counter = by_key.round(decimals), per_counter.round(decimals)
     return {
         "keys": by_key.index.tolist(),
         "values": by_key.tolist(),

@@ -21,10 +21,9 @@ import pandas as pd
 from bike_traffic.features import TARGET, counter_table
 from bike_traffic.models import classifier, gbm, nn, rf
 from bike_traffic.models.evaluation import (
-    apply_naive_baseline,
     evaluate_classifier,
     evaluate_regressor,
-    fit_naive_baseline,
+    naive_predictions,
     regression_metrics,
     select_model_data,
 )
@@ -113,7 +112,7 @@ def reference_scores(clean: pd.DataFrame, folds: pd.DataFrame, run: dict[str, An
     rows = []
     for _, fold in folds.iterrows():
         train, test = _split(clean, fold, run)
-        naive = apply_naive_baseline(fit_naive_baseline(train), train, test)
+        naive = naive_predictions(train, test)
         recent = train.loc[train[TIMESTAMP] >= fold["origin"] - pd.Timedelta(days=28)]
         keys = [COUNTER, "hour", "day_of_week"]
         means = recent.groupby(keys, observed=True)[TARGET].mean().rename("seasonal")
