@@ -43,14 +43,41 @@ def counter_map(counters: pd.DataFrame, chosen: str) -> pdk.Deck:
 
 
 def profile_chart(
-    profile: pd.DataFrame, reference: pd.DataFrame, hour: int, classifier: bool, day: dt.date
+    profile: pd.DataFrame,
+    reference: pd.DataFrame,
+    hour: int,
+    classifier: bool,
+    day: dt.date,
+    level: float | None = None,
 ) -> go.Figure:
-    """The day's predicted hourly profile beside the counter's historical average."""
+    """The day's predicted hourly profile, its interval as a band (``level``: the
+    regressor's interval level), beside the counter's historical average."""
     weekend = bool(profile["is_weekend"].iloc[0])
     kind = "weekends" if weekend else "weekdays"
     shown = profile.drop_duplicates("hour")
     history = reference.loc[reference["is_weekend"] == weekend].sort_values("hour")
     fig = go.Figure()
+    if shown["upper"].notna().any():
+        # the interval as a band under the line: upper first, lower filled up to it
+        fig.add_scatter(
+            x=shown["hour"],
+            y=shown["upper"],
+            mode="lines",
+            line={"width": 0},
+            showlegend=False,
+            hoverinfo="skip",
+            name="upper",
+        )
+        fig.add_scatter(
+            x=shown["hour"],
+            y=shown["lower"],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(31, 119, 180, 0.2)",
+            hoverinfo="skip",
+            name=f"{level:.0%} interval",
+        )
     fig.add_scatter(
         x=shown["hour"], y=shown["prediction"], mode="lines+markers", name=f"predicted, {day}"
     )
@@ -124,6 +151,11 @@ with right:
 
 with left:
     loaded = app.model()  # loaded in the background; a spinner here until it is there
+    interval = loaded.predictor.interval or {}
+    interval_level = interval.get("level")
+    calibrated = " to ".join(
+        str(interval.get(k, "?"))[:10] for k in ("calibration_start", "calibration_end")
+    )
     described.caption(
         f"{app.MODEL_LABELS[loaded.model_type]} v{loaded.version}: "
         + (
@@ -153,6 +185,12 @@ with left:
             f"{at['prediction']:,.0f}",
             help="Bikes counted in the hour starting at that time.",
         )
+        if pd.notna(at["upper"]):
+            st.caption(
+                f"{interval_level:.0%} range: **{at['lower']:,.0f} to {at['upper']:,.0f}** "
+                f"bikes. {interval_level:.0%} of hours fall in such a range when the days "
+                f"ahead behave like the days it was calibrated on ({calibrated})."
+            )
     if what_if:
         usual = forecasts.pick_hour(forecasts.predict_day(loaded, counter, day), hour)
         shown = "probability" if classifier else "bikes"
@@ -166,4 +204,6 @@ with left:
 reference = app.reference_profile(loaded)
 reference = reference.loc[reference[COUNTER].astype(str) == counter]
 st.subheader(f"{counter}, {day:%A %d %B %Y}")
-st.plotly_chart(profile_chart(profile, reference, hour, classifier, day), key="profile_chart")
+st.plotly_chart(
+    profile_chart(profile, reference, hour, classifier, day, interval_level), key="profile_chart"
+)

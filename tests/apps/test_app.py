@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
 from pathlib import Path
 
@@ -110,7 +111,18 @@ def test_predict_shows_the_champions_count_for_a_counter_and_hour(app, served):
     [metric] = app.metric
     assert metric.label == f"Predicted bikes at 17:00 on {DAY}"
     assert metric.value == f"{expected:,.0f}"
-    assert len(app.get("plotly_chart")) == 1
+    # the range beside the number, and the band on the day's profile
+    row = forecasts.pick_hour(
+        forecasts.predict_day(served.load_model("rf", CHAMPION), counter, DAY), 17
+    )
+    assert row["lower"] <= row["prediction"] < row["upper"]
+    ranges = [c.value for c in app.caption if "80% range" in c.value]
+    assert ranges == [ranges[0]] and f"{row['lower']:,.0f} to {row['upper']:,.0f}" in ranges[0]
+    [chart] = app.get("plotly_chart")
+    traces = json.loads(chart.proto.spec)["data"]
+    [band] = [t for t in traces if t.get("fill") == "tonexty"]
+    assert band["name"] == "80% interval"
+    assert traces[traces.index(band) - 1]["name"] == "upper"  # filled up to the upper bound
     assert app.subheader[0].value.startswith(counter)
 
 

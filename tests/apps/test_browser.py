@@ -63,10 +63,14 @@ def test_predict_then_score_a_file_in_a_real_browser(app_env, browser_profile, t
     counter = counters.iloc[0]["nom_du_compteur"]
     today = pd.Timestamp.now(tz=PARIS_TZ).date()
 
+    def at_17(name: str) -> pd.Series:
+        return forecasts.pick_hour(forecasts.predict_day(model, name, today), 17)
+
     def expected_at_17(name: str) -> float:
-        return forecasts.pick_hour(forecasts.predict_day(model, name, today), 17)["prediction"]
+        return at_17(name)["prediction"]
 
     expected = expected_at_17(counter)
+    bounds = at_17(counter)[["lower", "upper"]]
     picked = counters.iloc[isolated(counters)]
     expected_picked = expected_at_17(picked["nom_du_compteur"])
 
@@ -97,7 +101,15 @@ def test_predict_then_score_a_file_in_a_real_browser(app_env, browser_profile, t
         wait_idle(page)
         assert label.inner_text().strip() == f"Predicted bikes at 17:00 on {today}"
         assert value.inner_text().strip() == f"{expected:,.0f}"
-        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=TIMEOUT_MS)
+        # the range beside the number, and the band drawn on the profile (its legend entry
+        # and a filled area in the chart's SVG)
+        page.get_by_text(
+            f"80% range: {bounds['lower']:,.0f} to {bounds['upper']:,.0f} bikes"
+        ).wait_for(timeout=TIMEOUT_MS)
+        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        chart.wait_for(timeout=TIMEOUT_MS)
+        chart.locator("text.legendtext", has_text="80% interval").wait_for(timeout=TIMEOUT_MS)
+        assert chart.locator("path.js-fill").count() >= 1
 
         # pick the counter farthest from any other on the map: the page predicts for it
         canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first

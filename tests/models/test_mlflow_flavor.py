@@ -110,6 +110,12 @@ def test_the_served_model_answers_raw_requests_as_the_predictor_does(
     value = "probability" if model_type == "affluence_classifier" else "prediction"
     assert [served[value][i] for i in (3, 5, 6)] == [None, None, None]
     assert all(isinstance(served[value][i], float) and served[value][i] >= 0 for i in (0, 1, 2, 4))
+    if model_type != "affluence_classifier":
+        # the regressors serve their interval: lower <= prediction <= upper, null where refused
+        assert in_process.predictor.interval["level"] == 0.8
+        for i in (0, 1, 2, 4):
+            assert 0 <= served["lower"][i] <= served["prediction"][i] < served["upper"][i]
+        assert [served["upper"][i] for i in (3, 5, 6)] == [None, None, None]
 
 
 def test_a_model_logged_before_the_predictor_is_refused_with_how_to_retrain(tmp_path):
@@ -157,7 +163,7 @@ def test_the_logged_model_carries_its_signature_example_and_code(trained_project
     assert inputs["counter"]["required"]
     assert not any(c["required"] for name, c in inputs.items() if name != "counter")
     outputs = [c["name"] for c in info.signature.outputs.to_dict()]
-    assert outputs == ["prediction", "error"]
+    assert outputs == ["prediction", "lower", "upper", "error"]
     assert info.flavors["python_function"]["loader_module"] == LOADER_MODULE
     local = Path(mlflow.artifacts.download_artifacts("models:/bike-traffic-rf/1"))
     example = json.loads((local / "serving_input_example.json").read_text())

@@ -74,8 +74,10 @@ def test_served_rows_get_exactly_the_training_paths_predictions(
     expected = rf.predict(rf_estimator, {}, test)
     for requests in (requests_from_rows(test), as_user_writes(test)):
         answer = rf_predictor.predict(requests)
-        assert list(answer.columns) == ["prediction", "error"]
+        assert list(answer.columns) == ["prediction", "lower", "upper", "error"]
         assert answer["error"].isna().all()
+        # a predictor without an interval serves no bounds (nulls), never made-up ones
+        assert rf_predictor.interval is None and answer["upper"].isna().all()
         assert np.array_equal(answer["prediction"].to_numpy(dtype="float64"), expected)
 
 

@@ -94,6 +94,23 @@ def fit(
     return pipeline
 
 
+def fit_estimator(
+    train: pd.DataFrame, params: dict[str, Any], seed: int
+) -> tuple[Pipeline, dict[str, Any]]:
+    """Thresholds then forest from ``params:affluence_classifier``, as its pipeline chains them.
+
+    Args:
+        train: Train rows.
+        params: ``params:affluence_classifier`` (``label``, ``features``, ``model``).
+        seed: Unused (the forest's seed is ``model.random_state``).
+
+    Returns:
+        The fitted pipeline and ``{"thresholds": ...}``.
+    """
+    thresholds = fit_thresholds(train, params["label"])
+    return fit(train, thresholds, params["features"], params["model"]), {"thresholds": thresholds}
+
+
 def predict(estimator: Pipeline, extras: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     """Probability that each row is a high-traffic hour.
 

@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from bike_traffic.features import TARGET
-from bike_traffic.models import profile
+from bike_traffic.features import TARGET, counter_table
+from bike_traffic.models import intervals, profile
 from bike_traffic.models.classifier import label_rows
-from bike_traffic.models.predictor import Predictor, requests_from_rows
+from bike_traffic.models.predictor import Predictor, family_module, requests_from_rows
+from bike_traffic.models.spec import model_spec
 from bike_traffic.outages import OUTAGE
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
+from bike_traffic.validation import DateRange
 
 logger = logging.getLogger(__name__)
 
@@ -212,17 +214,23 @@ def evaluate_regression(
     return result
 
 
-def predictions_table(test: pd.DataFrame, y_pred: np.ndarray) -> pd.DataFrame:
+def predictions_table(
+    test: pd.DataFrame,
+    y_pred: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """Test predictions beside the observed counts, for reports and notebooks.
 
     Args:
         test: Test rows.
         y_pred: Predictions for them.
+        bounds: Their interval's lower and upper bounds, when the model has one.
 
     Returns:
-        Counter, time, hour, observed and predicted count per row.
+        Counter, time, hour, observed and predicted count per row (and ``lower``,
+        ``upper``).
     """
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             COUNTER: test[COUNTER].to_numpy(),
             TIMESTAMP: test[TIMESTAMP].to_numpy(),
@@ -231,6 +239,9 @@ def predictions_table(test: pd.DataFrame, y_pred: np.ndarray) -> pd.DataFrame:
             "predicted": y_pred,
         }
     )
+    if bounds is not None:
+        table["lower"], table["upper"] = bounds
+    return table
 
 
 def train_sample(train: pd.DataFrame, rows: int = 50_000) -> pd.DataFrame:
@@ -306,7 +317,72 @@ def evaluate_regressor(
     y_train, scored_train, _ = _served(predictor, train_sample(train), "train")
     metrics = evaluate_regression(y_test, train, scored_test, scored_train, y_train)
     metrics["test_rows_refused"] = float(refused)
-    return metrics, predictions_table(scored_test, y_test)
+    bounds = None
+    if predictor.interval:
+        bounds = predictor.bounds(y_test)
+        metrics.update(intervals.coverage_metrics(scored_test[TARGET].to_numpy(), *bounds))
+        logger.info(
+            "%s: %.0f%% interval covers %.1f%% of the test hours, mean width %.1f bikes",
+            predictor.spec.model_type,
+            100 * predictor.interval["level"],
+            100 * metrics["interval_coverage"],
+            metrics["interval_width"],
+        )
+    return metrics, predictions_table(scored_test, y_test, bounds)
+
+
+def calibrate_interval(
+    model_type: str,
+    train: pd.DataFrame,
+    params: dict[str, Any],
+    settings: dict[str, Any],
+    context: dict[str, Any],
+    dates: dict[str, str],
+    seed: int = 42,
+) -> dict[str, Any]:
+    """A regressor's prediction interval, calibrated on days its twin has not seen.
+
+    The model type is fitted with its family's own :func:`fit_estimator` on ``train``
+    minus its last ``settings["calibration_days"]`` days, packaged as a predictor and
+    asked about those days through the raw-input path (as the test set is); its errors
+    there set the interval (:mod:`bike_traffic.models.intervals`).
+
+    Args:
+        model_type: ``rf``, ``gbm`` or ``nn``.
+        train: The rows the served model is trained on.
+        params: The model type's parameters (``features``, ``model``, ``target``).
+        settings: ``params:intervals`` (``level``, ``calibration_days``).
+        context: ``feature_context``.
+        dates: ``params:predictor``.
+        seed: ``params:run.seed``.
+
+    Returns:
+        The interval (:func:`bike_traffic.models.intervals.fit_interval`), with the
+        calibration period.
+    """
+    spec = model_spec(model_type)
+    fit_rows, held_out = intervals.calibration_split(train, int(settings["calibration_days"]))
+    estimator, extras = family_module(spec).fit_estimator(fit_rows, params, int(seed))
+    served_dates = DateRange.from_params(dates)
+    twin = Predictor(model_type, estimator, extras, counter_table(fit_rows), context, served_dates)
+    predicted, scored, _ = _served(twin, held_out, "calibration")
+    interval = intervals.fit_interval(
+        scored[TARGET].to_numpy(),
+        predicted,
+        float(settings["level"]),
+        calibration_start=held_out[TIMESTAMP].min().isoformat(),
+        calibration_end=held_out[TIMESTAMP].max().isoformat(),
+    )
+    logger.info(
+        "%s: %.0f%% interval calibrated on %d held-out hours (%s to %s): +/- %.2f x sqrt(p + 1)",
+        model_type,
+        100 * interval["level"],
+        interval["calibration_rows"],
+        interval["calibration_start"][:10],
+        interval["calibration_end"][:10],
+        interval["quantile"],
+    )
+    return interval
 
 
 def evaluate_classifier(

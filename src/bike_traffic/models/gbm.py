@@ -74,6 +74,14 @@ def fit(
     return pipeline
 
 
+def fit_estimator(
+    train: pd.DataFrame, params: dict[str, Any], seed: int
+) -> tuple[Pipeline, dict[str, Any]]:
+    """:func:`fit` from ``params:gbm`` (see :func:`bike_traffic.models.rf.fit_estimator`)."""
+    target = params.get("target", "none")
+    return fit(train, params["features"], params["model"], target), {"target": target}
+
+
 def predict(estimator: Pipeline, extras: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     """Predicted hourly counts, never negative.
 

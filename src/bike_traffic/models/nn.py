@@ -227,6 +227,24 @@ def fit(
     return model, logs
 
 
+def fit_estimator(
+    train: pd.DataFrame, params: dict[str, Any], seed: int
+) -> tuple[Any, dict[str, Any]]:
+    """Preprocessing then network from ``params:nn``, as the ``nn`` pipeline chains them.
+
+    Args:
+        train: Train rows.
+        params: ``params:nn`` (``features``, ``model``, ``target``).
+        seed: ``params:run.seed``.
+
+    Returns:
+        The fitted network and ``{"preprocessor": ...}``.
+    """
+    preprocessor = fit_preprocessor(train, params["features"], params.get("target", "none"))
+    network, _ = fit(train, preprocessor, params["model"], seed)
+    return network, {"preprocessor": preprocessor}
+
+
 def predict(model: Any, extras: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     """Predicted hourly counts, never negative.
 

@@ -8,9 +8,11 @@ champions, monitoring, the Streamlit app, batch scoring, notebooks, benchmarks a
 
 It is asked about a counter (its name, as in the export) and an hour (a timestamp, or a
 local date and hour) and answers, per row, the predicted count (regressors) or the
-high/low label and its probability (the classifier), or the reason the row cannot be
-served (:mod:`bike_traffic.validation`). Between the two it builds the features with
-:func:`bike_traffic.features.request_rows`, the function the training pipeline runs.
+high/low label and its probability (the classifier), with the bounds of its prediction
+interval when the regressor was calibrated (:mod:`bike_traffic.models.intervals`), or
+the reason the row cannot be served (:mod:`bike_traffic.validation`). Between the two
+it builds the features with :func:`bike_traffic.features.request_rows`, the function the
+training pipeline runs.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from bike_traffic.features import COUNTER_COLUMNS, WEATHER_COLUMNS, counter_table, request_rows
-from bike_traffic.models import persistence
+from bike_traffic.models import intervals, persistence
 from bike_traffic.models.spec import ModelSpec, model_spec
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
 from bike_traffic.validation import REQUEST_WEATHER, DateRange, parse_requests
@@ -136,6 +138,9 @@ class Predictor:
             school holidays, restrictions, weather climatology.
         dates: The local dates it serves.
         trained: What it was trained on (rows, period), for people.
+        interval: The regressor's prediction interval
+            (:func:`bike_traffic.models.intervals.fit_interval`), or None (the classifier,
+            or a predictor stored before intervals: it serves no bounds).
     """
 
     def __init__(
@@ -147,6 +152,7 @@ class Predictor:
         context: dict[str, Any],
         dates: DateRange,
         trained: dict[str, Any] | None = None,
+        interval: dict[str, Any] | None = None,
     ) -> None:
         """Assemble a predictor (see the class attributes)."""
         self.spec = model_spec(model_type)
@@ -156,6 +162,7 @@ class Predictor:
         self.context = context
         self.dates = dates
         self.trained = trained or {}
+        self.interval = interval or None
         self._known = set(self.counters[COUNTER].astype(str))
 
     # ------------------------------------------------------------ predicting
@@ -187,6 +194,17 @@ class Predictor:
             values[served] = family_module(self.spec).predict(self.estimator, self.extras, rows)
         return Answers(values, error, requests["timestamp_utc"])
 
+    def bounds(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The prediction interval around predicted counts (NaN without an interval).
+
+        Args:
+            values: Predicted counts (:attr:`Answers.values`).
+
+        Returns:
+            ``(lower, upper)`` per value, at the level of :attr:`interval`.
+        """
+        return intervals.bounds(values, self.interval)
+
     def predict(self, model_input: pd.DataFrame, params: dict[str, Any] | None = None):
         """Answer each request: the prediction, or why the row cannot be served.
 
@@ -197,7 +215,9 @@ class Predictor:
             params: Unused (MLflow's inference parameters).
 
         Returns:
-            For the regressors ``prediction`` (bikes in the hour) and ``error``; for the
+            For the regressors ``prediction`` (bikes in the hour), ``lower`` and ``upper``
+            (its interval at :attr:`interval`'s level; null when it has none) and
+            ``error``; for the
             classifier ``label`` (``high``/``low``), ``probability`` (of high) and
             ``error``. ``error`` is null where the row is served, and every other column
             null where it is not (nulls, not NaN, so that the served JSON is valid).
@@ -208,11 +228,15 @@ class Predictor:
         if self.spec.is_classifier:
             out = {"label": np.where(values >= 0.5, "high", "low"), "probability": values}
         else:
-            out = {"prediction": values}
+            lower, upper = self.bounds(values)
+            out = {"prediction": values, "lower": lower, "upper": upper}
         result = pd.DataFrame(
             {
                 name: pd.Series(
-                    [v.item() if ok else None for v, ok in zip(column, served, strict=True)],
+                    [
+                        v.item() if ok and pd.notna(v) else None
+                        for v, ok in zip(column, served, strict=True)
+                    ],
                     index=frame.index,
                     dtype=object,
                 )
@@ -247,10 +271,14 @@ class Predictor:
                 for name, kind, required, _ in INPUTS
             ]
         )
-        names = ("label", "probability") if self.spec.is_classifier else ("prediction",)
-        kinds = {"label": "string", "probability": "double", "prediction": "double"}
+        names = (
+            ("label", "probability")
+            if self.spec.is_classifier
+            else ("prediction", "lower", "upper")
+        )
+        kinds = {"label": "string", "probability": "double"}
         outputs = Schema(
-            [ColSpec(kinds[n], n, required=False) for n in names]
+            [ColSpec(kinds.get(n, "double"), n, required=False) for n in names]
             + [ColSpec("string", "error", required=False)]
         )
         return ModelSignature(inputs=inputs, outputs=outputs)
@@ -280,6 +308,7 @@ class Predictor:
             "context": self.context,
             "dates": self.dates.to_params(),
             "trained": self.trained,
+            "interval": self.interval,
         }
         (folder / DESCRIPTION_FILE).write_text(json.dumps(description, indent=1), encoding="utf-8")
 
@@ -314,6 +343,7 @@ class Predictor:
             description["context"],
             DateRange.from_params(description["dates"]),
             description.get("trained"),
+            description.get("interval"),
         )
 
 
@@ -325,6 +355,7 @@ def package_predictor(
     test: pd.DataFrame,
     context: dict[str, Any],
     dates: dict[str, str],
+    interval: dict[str, Any] | None = None,
 ) -> tuple[Predictor, dict[str, Any], dict[str, str]]:
     """Assemble a fitted model into its predictor, ready to judge and to log.
 
@@ -336,6 +367,8 @@ def package_predictor(
         test: Test rows (the input example is their first ones).
         context: The feature context the rows were built with (``feature_context``).
         dates: ``params:predictor`` (``first_date``, ``last_date``): the dates it serves.
+        interval: Its prediction interval (regressors:
+            :func:`bike_traffic.models.evaluation.calibrate_interval`), or None.
 
     Returns:
         The predictor; ``{"predictor", "input_example"}`` for the MLflow model dataset;
@@ -353,6 +386,7 @@ def package_predictor(
             "start": train[TIMESTAMP].min().isoformat(),
             "end": train[TIMESTAMP].max().isoformat(),
         },
+        interval=interval,
     )
     bundle = {"predictor": predictor, "input_example": predictor.input_example(test)}
     return predictor, bundle, {"model_type": model_type}

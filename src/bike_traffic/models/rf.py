@@ -98,6 +98,26 @@ def fit(
     return pipeline
 
 
+def fit_estimator(
+    train: pd.DataFrame, params: dict[str, Any], seed: int
+) -> tuple[Pipeline, dict[str, Any]]:
+    """:func:`fit` from the model type's whole parameters, with the extras it predicts with.
+
+    The one way the backtest and the interval calibration fit a forest, as the ``rf``
+    pipeline's nodes do.
+
+    Args:
+        train: Train rows.
+        params: ``params:rf`` (``features``, ``model``, ``target``).
+        seed: Unused (the forest's seed is ``model.random_state``).
+
+    Returns:
+        The fitted pipeline and ``{"target": ...}``.
+    """
+    target = params.get("target", "none")
+    return fit(train, params["features"], params["model"], target), {"target": target}
+
+
 def predict(estimator: Pipeline, extras: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     """Predicted hourly counts, never negative.
 

@@ -54,6 +54,7 @@ def _ask(
                 requests[name] = np.nan
             requests.loc[hours == int(hour), name] = float(value)
     answers = model.predictor.predict_values(requests)
+    lower, upper = model.predictor.bounds(answers.values)
     local = requests["timestamp"].dt.tz_convert(PARIS_TZ)
     return pd.DataFrame(
         {
@@ -62,6 +63,8 @@ def _ask(
             "hour": local.dt.hour.to_numpy(),
             "is_weekend": (local.dt.day_of_week >= 5).to_numpy(),
             "prediction": answers.values,
+            "lower": lower,
+            "upper": upper,
             "error": answers.error.to_numpy(),
         }
     )
@@ -85,8 +88,9 @@ def predict_day(
 
     Returns:
         ``date_et_heure_de_comptage`` (local), ``hour``, ``is_weekend``, ``prediction``
-        (count, or P(high) for the classifier) and ``error`` (why an hour is not
-        served), in time order.
+        (count, or P(high) for the classifier), ``lower`` and ``upper`` (the regressor's
+        interval; NaN without one) and ``error`` (why an hour is not served), in time
+        order.
     """
     return _ask(model, [str(counter)], day_hours(day), weather).drop(columns=COUNTER)
 

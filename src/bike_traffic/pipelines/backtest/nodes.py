@@ -12,15 +12,14 @@ A feature or a setting is judged on all the folds, never tuned to one test windo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bike_traffic.features import TARGET, counter_table
-from bike_traffic.models import classifier, gbm, nn, rf
 from bike_traffic.models.evaluation import (
+    calibrate_interval,
     evaluate_classifier,
     evaluate_regressor,
     naive_predictions,
@@ -28,7 +27,8 @@ from bike_traffic.models.evaluation import (
     select_model_data,
 )
 from bike_traffic.models.plots import pyplot
-from bike_traffic.models.predictor import Predictor
+from bike_traffic.models.predictor import Predictor, family_module
+from bike_traffic.models.spec import model_spec
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
 from bike_traffic.validation import DateRange
 
@@ -126,37 +126,6 @@ def reference_scores(clean: pd.DataFrame, folds: pd.DataFrame, run: dict[str, An
     return pd.DataFrame(rows)
 
 
-def _fit_rf(train: pd.DataFrame, params: dict[str, Any], seed: int) -> tuple[Any, dict]:
-    target = params.get("target", "none")
-    return rf.fit(train, params["features"], params["model"], target), {"target": target}
-
-
-def _fit_gbm(train: pd.DataFrame, params: dict[str, Any], seed: int) -> tuple[Any, dict]:
-    target = params.get("target", "none")
-    return gbm.fit(train, params["features"], params["model"], target), {"target": target}
-
-
-def _fit_nn(train: pd.DataFrame, params: dict[str, Any], seed: int) -> tuple[Any, dict]:
-    preprocessor = nn.fit_preprocessor(train, params["features"], params.get("target", "none"))
-    network, _ = nn.fit(train, preprocessor, params["model"], seed)
-    return network, {"preprocessor": preprocessor}
-
-
-def _fit_classifier(train: pd.DataFrame, params: dict[str, Any], seed: int) -> tuple[Any, dict]:
-    thresholds = classifier.fit_thresholds(train, params["label"])
-    model = classifier.fit(train, thresholds, params["features"], params["model"])
-    return model, {"thresholds": thresholds}
-
-
-#: How each model type is fitted: its family's functions, as its pipeline chains them.
-_FITTERS: dict[str, Callable[[pd.DataFrame, dict[str, Any], int], tuple[Any, dict]]] = {
-    "rf": _fit_rf,
-    "nn": _fit_nn,
-    "gbm": _fit_gbm,
-    "affluence_classifier": _fit_classifier,
-}
-
-
 def _backtest(
     model_type: str,
     clean: pd.DataFrame,
@@ -165,12 +134,18 @@ def _backtest(
     params: dict[str, Any],
     run: dict[str, Any],
     dates: dict[str, str],
+    settings: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     rows = []
-    evaluate = evaluate_classifier if model_type == "affluence_classifier" else evaluate_regressor
+    spec = model_spec(model_type)
+    evaluate = evaluate_classifier if spec.is_classifier else evaluate_regressor
+    seed = int(run.get("seed", 42))
     for _, fold in folds.iterrows():
         train, test = _split(clean, fold, run)
-        estimator, extras = _FITTERS[model_type](train, params, int(run.get("seed", 42)))
+        interval = None
+        if settings is not None and not spec.is_classifier:
+            interval = calibrate_interval(model_type, train, params, settings, context, dates, seed)
+        estimator, extras = family_module(spec).fit_estimator(train, params, seed)
         predictor = Predictor(
             model_type,
             estimator,
@@ -178,6 +153,7 @@ def _backtest(
             counter_table(train),
             context,
             DateRange.from_params(dates),
+            interval=interval,
         )
         metrics, _ = evaluate(predictor, train, test)
         logger.info("Backtest %s fold %s: %s", model_type, fold["fold"], metrics)
@@ -192,6 +168,7 @@ def backtest_rf(
     params: dict[str, Any],
     run: dict[str, Any],
     dates: dict[str, str],
+    settings: dict[str, Any],
 ) -> pd.DataFrame:
     """The random forest (``params:rf``) on every fold.
 
@@ -202,11 +179,14 @@ def backtest_rf(
         params: ``params:rf``.
         run: ``params:run``.
         dates: ``params:predictor``.
+        settings: ``params:intervals``: each fold's model carries its interval,
+            calibrated on the fold's own training rows (``interval_coverage`` and
+            ``interval_width`` per fold).
 
     Returns:
         One row per fold: ``model``, ``fold`` and the metrics of ``evaluate_regressor``.
     """
-    return _backtest("rf", clean, folds, context, params, run, dates)
+    return _backtest("rf", clean, folds, context, params, run, dates, settings)
 
 
 def backtest_nn(
@@ -216,9 +196,10 @@ def backtest_nn(
     params: dict[str, Any],
     run: dict[str, Any],
     dates: dict[str, str],
+    settings: dict[str, Any],
 ) -> pd.DataFrame:
     """The neural network (``params:nn``) on every fold (see :func:`backtest_rf`)."""
-    return _backtest("nn", clean, folds, context, params, run, dates)
+    return _backtest("nn", clean, folds, context, params, run, dates, settings)
 
 
 def backtest_gbm(
@@ -228,9 +209,10 @@ def backtest_gbm(
     params: dict[str, Any],
     run: dict[str, Any],
     dates: dict[str, str],
+    settings: dict[str, Any],
 ) -> pd.DataFrame:
     """The gradient boosting (``params:gbm``) on every fold (see :func:`backtest_rf`)."""
-    return _backtest("gbm", clean, folds, context, params, run, dates)
+    return _backtest("gbm", clean, folds, context, params, run, dates, settings)
 
 
 def backtest_classifier(
@@ -282,7 +264,8 @@ def summarise(scores: pd.DataFrame, backtest: dict[str, Any]) -> dict[str, Any]:
     Returns:
         ``{"folds": K, "models": {name: {...}}}`` with, per regressor and reference,
         ``mean_rmse``, ``worst_rmse``, ``mean_r2``, ``worst_r2``, ``mean_rmse_log1p``,
-        ``worst_rmse_log1p``, ``mean_rmse_gain_vs_naive`` and ``folds_beating_naive``;
+        ``worst_rmse_log1p``, ``mean_rmse_gain_vs_naive`` and ``folds_beating_naive``
+        (and, with intervals, the mean, lowest and highest coverage and the mean width);
         per classifier the mean and worst F1.
     """
     naive = scores.loc[scores["model"] == "naive"].set_index("fold")["rmse"]
@@ -301,6 +284,13 @@ def summarise(scores: pd.DataFrame, backtest: dict[str, Any]) -> dict[str, Any]:
                 "mean_rmse_gain_vs_naive": float(gain.mean()),
                 "folds_beating_naive": int((gain > 0).sum()),
             }
+            if "interval_coverage" in rows and rows["interval_coverage"].notna().all():
+                summary["models"][name] |= {
+                    "mean_interval_coverage": float(rows["interval_coverage"].mean()),
+                    "min_interval_coverage": float(rows["interval_coverage"].min()),
+                    "max_interval_coverage": float(rows["interval_coverage"].max()),
+                    "mean_interval_width": float(rows["interval_width"].mean()),
+                }
         elif "f1_score" in rows:
             summary["models"][name] = {
                 "mean_f1_score": float(rows["f1_score"].mean()),

@@ -22,6 +22,9 @@ from .nodes import (
     to_mlflow_metrics,
 )
 
+#: The model types without prediction intervals (they predict a label's probability).
+_CLASSIFIERS = {"affluence_classifier"}
+
 _MODELS = {
     "rf": backtest_rf,
     "nn": backtest_nn,
@@ -47,6 +50,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "params": f"params:{model_type}",
                 "run": "params:run",
                 "dates": "params:predictor",
+                **({} if model_type in _CLASSIFIERS else {"settings": "params:intervals"}),
             },
             f"{model_type}_scores",
             name=f"backtest_{model_type}",
@@ -79,6 +83,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "params:backtest",
             "params:run",
             "params:predictor",
+            "params:intervals",
             *(f"params:{t}" for t in _MODELS),
         },
     )

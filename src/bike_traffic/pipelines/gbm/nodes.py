@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from bike_traffic.models import plots
+from bike_traffic.models import evaluation, plots
 from bike_traffic.models.predictor import Predictor, package_predictor
 
 MODEL_TYPE = "gbm"
@@ -24,6 +24,7 @@ def package_model(
     test: pd.DataFrame,
     context: dict[str, Any],
     dates: dict[str, str],
+    interval: dict[str, Any] | None = None,
 ) -> tuple[Predictor, dict[str, Any], dict[str, str]]:
     """The fitted boosted trees as the predictor that is judged, logged and served.
 
@@ -34,11 +35,41 @@ def package_model(
         test: Test rows (for the input example).
         context: The feature context (``feature_context``).
         dates: ``params:predictor``.
+        interval: Its prediction interval (:func:`calibrate_interval`).
 
     Returns:
         The predictor, the bundle the MLflow model dataset logs, the model card.
     """
-    return package_predictor(MODEL_TYPE, model, {"target": target}, train, test, context, dates)
+    return package_predictor(
+        MODEL_TYPE, model, {"target": target}, train, test, context, dates, interval
+    )
+
+
+def calibrate_interval(
+    train: pd.DataFrame,
+    features: dict[str, Any],
+    model: dict[str, Any],
+    target: str,
+    settings: dict[str, Any],
+    context: dict[str, Any],
+    dates: dict[str, str],
+) -> dict[str, Any]:
+    """The boosted trees' prediction interval (``evaluation.calibrate_interval``).
+
+    Args:
+        train: Its training rows.
+        features: ``params:gbm.features``.
+        model: ``params:gbm.model``.
+        target: ``params:gbm.target``.
+        settings: ``params:intervals``.
+        context: The feature context (``feature_context``).
+        dates: ``params:predictor``.
+
+    Returns:
+        The interval the predictor carries.
+    """
+    params = {"features": features, "model": model, "target": target}
+    return evaluation.calibrate_interval(MODEL_TYPE, train, params, settings, context, dates)
 
 
 def plot_predictions(predictions: pd.DataFrame) -> tuple[Any, Any]:

@@ -9,7 +9,7 @@ from bike_traffic.models import gbm
 from bike_traffic.models.evaluation import evaluate_regressor
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
 
-from .nodes import package_model, plot_predictions
+from .nodes import calibrate_interval, package_model, plot_predictions
 
 
 def model_nodes() -> list[Node]:
@@ -27,6 +27,20 @@ def model_nodes() -> list[Node]:
             name="train_model",
         ),
         Node(
+            calibrate_interval,
+            {
+                "train": "train",
+                "features": "params:features",
+                "model": "params:model",
+                "target": "params:target",
+                "settings": "params:intervals",
+                "context": "feature_context",
+                "dates": "params:predictor",
+            },
+            "interval",
+            name="calibrate_interval",
+        ),
+        Node(
             package_model,
             {
                 "model": "model",
@@ -35,6 +49,7 @@ def model_nodes() -> list[Node]:
                 "test": "test",
                 "context": "feature_context",
                 "dates": "params:predictor",
+                "interval": "interval",
             },
             ["predictor", "mlflow_model", "model_card"],
             name="package_model",
@@ -65,5 +80,5 @@ def create_pipeline(**kwargs) -> Pipeline:
         [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="gbm",
         inputs={"train_baseline", "test_baseline", "feature_context"},
-        parameters={"params:run", "params:predictor"},
+        parameters={"params:run", "params:predictor", "params:intervals"},
     )

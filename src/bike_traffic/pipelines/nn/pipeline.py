@@ -9,7 +9,7 @@ from bike_traffic.models import nn, plots
 from bike_traffic.models.evaluation import evaluate_regressor
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
 
-from .nodes import package_model, plot_predictions
+from .nodes import calibrate_interval, package_model, plot_predictions
 
 
 def evaluation_nodes() -> list[Node]:
@@ -21,6 +21,21 @@ def evaluation_nodes() -> list[Node]:
     """
     return [
         Node(
+            calibrate_interval,
+            {
+                "train": "train",
+                "features": "params:features",
+                "model": "params:model",
+                "target": "params:target",
+                "settings": "params:intervals",
+                "context": "feature_context",
+                "dates": "params:predictor",
+                "seed": "params:run.seed",
+            },
+            "interval",
+            name="calibrate_interval",
+        ),
+        Node(
             package_model,
             {
                 "model": "model",
@@ -29,6 +44,7 @@ def evaluation_nodes() -> list[Node]:
                 "test": "test",
                 "context": "feature_context",
                 "dates": "params:predictor",
+                "interval": "interval",
             },
             ["predictor", "mlflow_model", "model_card"],
             name="package_model",
@@ -84,5 +100,5 @@ def create_pipeline(**kwargs) -> Pipeline:
         [*data_nodes(), *fit, *evaluation_nodes(), metrics_node()],
         namespace="nn",
         inputs={"train_baseline", "test_baseline", "feature_context"},
-        parameters={"params:run", "params:run.seed", "params:predictor"},
+        parameters={"params:run", "params:run.seed", "params:predictor", "params:intervals"},
     )

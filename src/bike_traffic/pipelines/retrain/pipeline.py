@@ -118,6 +118,7 @@ def for_model_type(model_type: str) -> Pipeline:
         parameters["params:label"] = "params:affluence_classifier.label"
     else:
         parameters["params:target"] = f"params:{model_type}.target"
+        parameters["params:intervals"] = "params:intervals"
     return Pipeline(
         [*_data_nodes(), *_MODEL_NODES[model_type]()],
         namespace=f"retrain_{model_type}",

@@ -10,7 +10,7 @@ from bike_traffic.models import plots, rf
 from bike_traffic.models.evaluation import evaluate_regressor
 from bike_traffic.pipelines.model_run import data_nodes, metrics_node
 
-from .nodes import package_model, plot_predictions
+from .nodes import calibrate_interval, package_model, plot_predictions
 
 
 def model_nodes() -> list[Node]:
@@ -28,6 +28,20 @@ def model_nodes() -> list[Node]:
             name="train_model",
         ),
         Node(
+            calibrate_interval,
+            {
+                "train": "train",
+                "features": "params:features",
+                "model": "params:model",
+                "target": "params:target",
+                "settings": "params:intervals",
+                "context": "feature_context",
+                "dates": "params:predictor",
+            },
+            "interval",
+            name="calibrate_interval",
+        ),
+        Node(
             package_model,
             {
                 "model": "model",
@@ -36,6 +50,7 @@ def model_nodes() -> list[Node]:
                 "test": "test",
                 "context": "feature_context",
                 "dates": "params:predictor",
+                "interval": "interval",
             },
             ["predictor", "mlflow_model", "model_card"],
             name="package_model",
@@ -72,5 +87,5 @@ def create_pipeline(**kwargs) -> Pipeline:
         [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="rf",
         inputs={"train_baseline", "test_baseline", "feature_context"},
-        parameters={"params:run", "params:predictor"},
+        parameters={"params:run", "params:predictor", "params:intervals"},
     )
