@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from kedro.io.core import DatasetError
 from kedro_datasets.pandas import CSVDataset
 
@@ -92,8 +92,36 @@ def test_portal_env_reads_the_export_over_http(project_copy, tmp_path, http_serv
     monkeypatch.setenv(
         "BIKE_TRAFFIC_SCHOOL_CALENDAR_URL", f"{http_server}/calendar/csv?lang=fr&delimiter=%3B"
     )
+    # a yearly archive before it (October 2020), in another format: "," and cp1252, Paris time
+    # without offset, the count column named otherwise, one counter under an old name
+    export = pd.read_csv(source, sep=";", dtype=str, keep_default_na=False)
+    year_before = export.head(200).copy()
+    year_before["Date et heure de comptage"] = (
+        year_before["Date et heure de comptage"].str[:19].str.replace("2021-03-", "2020-10-", n=1)
+    )
+    renamed = year_before["Nom du compteur"].iloc[0]
+    year_before["Nom du compteur"] = year_before["Nom du compteur"].replace(renamed, "Old name")
+    (tmp_path / "archives").mkdir()
+    year_before.rename(columns={"Comptage horaire": "Comptage"}).to_csv(
+        tmp_path / "archives" / "2020.csv", sep=",", index=False, encoding="cp1252"
+    )
+    archive = {
+        "filepath": f"{http_server}/archives/2020.csv",
+        "load_args": {"sep": ",", "encoding": "cp1252"},
+        "timestamps": "local",
+        "columns": {"Comptage": "Comptage horaire"},
+    }
+    # as a user lists them: in the environment's globals.yml
+    portal_globals = project_copy / "conf/portal/globals.yml"
+    settings = yaml.safe_load(portal_globals.read_text(encoding="utf-8"))
+    settings |= {"archives": [archive], "counter_names": {"Old name": renamed}}
+    portal_globals.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     run(project_copy, "data_cleaning", env="portal", params=SHORT_FILE)
     clean = pd.read_parquet(project_copy / "data/04_feature/clean_counts.parquet")
+    stamps = clean["date_et_heure_de_comptage"]
+    assert len(clean.loc[stamps.dt.year == 2020]) == 200
+    assert "Old name" not in set(clean["nom_du_compteur"])
+    clean = clean.loc[stamps.dt.year == 2021]
     assert len(clean) == 16_996
     assert clean["nom_du_compteur"].nunique() == 52
     assert clean["weather_observed"].all()

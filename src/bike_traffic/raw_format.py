@@ -72,6 +72,11 @@ LINE = "_line"
 MALFORMED = "_malformed"
 #: The snake_case name of :data:`MALFORMED` once renamed (a column of the quarantine).
 MALFORMED_LINE = "malformed_line"
+#: The column that names each row's file when several files are read as one
+#: (:class:`bike_traffic.datasets.yearly_archives.RawHistoryDataset`), and its name once
+#: renamed: a quarantined row then says which file its line is in.
+SOURCE = "_source"
+SOURCE_FILE = "source_file"
 
 PARIS_BBOX = {"lat_min": 48.80, "lat_max": 48.91, "lon_min": 2.22, "lon_max": 2.47}
 

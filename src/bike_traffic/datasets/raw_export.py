@@ -75,12 +75,17 @@ class RawExportDataset(CSVDataset):
             raise DatasetError(
                 f"Raw export '{where}' could not be read: {type(exc).__name__}: {exc}"
             ) from None
-        check_raw_columns(checked.frame, where, has_rows=False)  # rows: checked below
-        frame = checked.frame.assign(**{LINE: checked.lines, MALFORMED: ""})
+        header = self._as_export_header(checked.frame)
+        check_raw_columns(header, where, has_rows=False)  # rows: checked below
+        frame = header.assign(**{LINE: checked.lines, MALFORMED: ""})
         if not checked.malformed.empty:
             frame = _with_malformed(frame, checked.malformed, sep, where)
         if frame.empty:
             raise DatasetError(f"Raw export '{where}' has a header but no rows.")
+        return frame
+
+    def _as_export_header(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows under the export's headers (here as read; archives rename theirs)."""
         return frame
 
     def save(self, data: pd.DataFrame) -> None:

@@ -29,6 +29,8 @@ from bike_traffic.raw_format import (
     MALFORMED_LINE,
     SITE,
     SITE_ID,
+    SOURCE,
+    SOURCE_FILE,
     TIMESTAMP,
     blank_to_na,
     to_snake_case,
@@ -47,12 +49,13 @@ def rename_columns(raw: pd.DataFrame) -> pd.DataFrame:
     Returns:
         The same rows with columns such as ``nom_du_compteur``, ``malformed_line`` (why
         the reader could not split the line into the header's fields; "" for a sound
-        line) and ``row_number``, each row's line in the file.
+        line) and ``row_number``, each row's line in the file (and ``source_file``, the
+        file, when the raw rows come from several).
 
     Raises:
         ValueError: When two headers map to the same snake_case name.
     """
-    body = raw.drop(columns=[LINE, MALFORMED], errors="ignore")
+    body = raw.drop(columns=[LINE, MALFORMED, SOURCE], errors="ignore")
     names = [to_snake_case(str(c)) for c in body.columns]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
@@ -64,6 +67,8 @@ def rename_columns(raw: pd.DataFrame) -> pd.DataFrame:
     )
     malformed = raw[MALFORMED].astype(str) if MALFORMED in raw.columns else ""
     renamed = body.set_axis(names, axis=1)
+    if SOURCE in raw.columns:  # several files read as one: each row names its file
+        renamed[SOURCE_FILE] = raw[SOURCE].astype(str).to_numpy()
     return renamed.assign(**{MALFORMED_LINE: malformed, ROW_NUMBER: lines})
 
 
