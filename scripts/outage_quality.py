@@ -55,13 +55,21 @@ def generated(params: dict) -> dict:
                 counts["hour_index"].to_numpy()
             ),
             "truth": counts["outage"].to_numpy(),
+            "fault": counts["fault"].astype(str).to_numpy(),
         }
     )
     joined = clean.merge(truth, on=["nom_du_compteur", "date_et_heure_de_comptage"], how="left")
     matched = joined["truth"].notna()
     precision, recall = precision_recall(joined["outage"], joined["truth"].fillna(False))
     by_reason = joined.loc[joined["outage"], "outage_reason"].value_counts().to_dict()
+    # recall per kind of simulated fault: runs of zeros, days counting wrong
+    recall_by_fault = {
+        kind: float(joined.loc[joined["fault"] == kind, "outage"].mean())
+        for kind in ("zero", "level_shift")
+        if (joined["fault"] == kind).any()
+    }
     return {
+        "recall_by_fault": recall_by_fault,
         "rows": len(clean),
         "matched": int(matched.sum()),
         "outage_hours": int(joined["truth"].fillna(False).sum()),
@@ -102,8 +110,8 @@ def report(figures: dict, real: pd.DataFrame | None, command: str) -> str:
         f"Date: {time.strftime('%Y-%m-%d')}  ",
         f"Machine: {machine()}",
         "",
-        "**Generated data** (the default preset): hours the generator zeroed against hours "
-        "`data_cleaning` flagged.",
+        "**Generated data** (the default preset): hours the generator zeroed or made count "
+        "wrong (level-shift faults) against hours `data_cleaning` flagged.",
         "",
         markdown_table(
             "rows|outage hours (truth)|hours flagged|precision|recall",
@@ -118,7 +126,9 @@ def report(figures: dict, real: pd.DataFrame | None, command: str) -> str:
             ],
         ),
         "",
-        f"Flagged by rule: {figures['by_reason']}.",
+        f"Flagged by rule: {figures['by_reason']}. Recall by simulated fault: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in figures["recall_by_fault"].items())
+        + ".",
         "",
     ]
     if real is None:
@@ -152,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"generated: {figures['outage_hours']:,} outage hours, {figures['flagged']:,} flagged, "
         f"precision {figures['precision']:.3f}, recall {figures['recall']:.3f} "
+        f"(by fault: {figures['recall_by_fault']}; by rule: {figures['by_reason']}) "
         f"({figures['seconds']:.0f} s)",
         flush=True,
     )

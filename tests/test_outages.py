@@ -106,3 +106,78 @@ def test_a_counter_down_at_the_end_of_the_data_is_named_with_since_when():
     down = outage_summary(flags, counts)["down_at_end"]
     assert list(down) == ["Broken N-S"]
     assert down["Broken N-S"] == {"since": "2024-03-12T00:00:00+01:00", "reason": "stuck_at_zero"}
+
+
+#: Four weeks without a clock change (the day lists are by hour of the day).
+NO_CLOCK_CHANGE = "2024-04-08"
+
+SHIFT = {
+    "low": 0.55,
+    "high": 1.7,
+    "min_days": 2,
+    "max_days": 45,
+    "min_daily_bikes": 200,
+    "min_hours_per_day": 20,
+}
+WITH_SHIFTS = {**PARAMS, "level_shift": SHIFT}
+
+
+def _rising_day(busy: float) -> list[float]:
+    """A day whose counts rise through the day (never flat): zeros at 1-4h."""
+    return [0.0 if 1 <= h <= 4 else round(busy * (0.6 + 0.05 * h)) for h in range(24)]
+
+
+def _network(days: int, busy: float = 60.0) -> dict[str, list[list[float]]]:
+    """Five counters with the same daily profile, a little apart in level."""
+    return {f"C{i} N-S": [_rising_day(busy + 7 * i) for _ in range(days)] for i in range(5)}
+
+
+def test_a_counter_counting_a_third_of_its_day_for_days_is_a_level_shift():
+    network = _network(28)
+    for d in range(10, 15):  # a lane lost for five days, then repaired
+        network["C2 N-S"][d] = [round(v / 3) for v in network["C2 N-S"][d]]
+    for d in range(20, 24):  # double counting for four days
+        network["C4 N-S"][d] = [2 * v for v in network["C4 N-S"][d]]
+    counts = _counts({name: sum(days, []) for name, days in network.items()}, NO_CLOCK_CHANGE)
+    flags = detect_outages(counts, WITH_SHIFTS)
+    shifted = counts.join(flags).loc[lambda f: f["outage_reason"] == "level_shift"]
+    days = shifted.groupby("nom_du_compteur")["date_et_heure_de_comptage"].agg(
+        lambda s: sorted({t.day for t in s})
+    )
+    assert days.to_dict() == {"C2 N-S": [18, 19, 20, 21, 22], "C4 N-S": [1, 28, 29, 30]}
+    # without the rule, nothing of it is flagged
+    assert not detect_outages(counts, PARAMS)["outage"].any()
+
+
+def test_every_counter_down_together_is_traffic_not_a_fault_and_a_lasting_shift_is_kept():
+    network = _network(28)
+    for name in network:  # a lockdown: every counter at a third
+        for d in range(10, 18):
+            network[name][d] = [round(v / 3) for v in network[name][d]]
+    for d in range(22, 28):  # a new lane: one counter doubles until the data's end
+        network["C1 N-S"][d] = [2 * v for v in network["C1 N-S"][d]]
+    counts = _counts({name: sum(days, []) for name, days in network.items()}, NO_CLOCK_CHANGE)
+    flags = detect_outages(counts, WITH_SHIFTS)
+    assert not flags["outage"].any(), flags["outage_reason"].value_counts()
+
+
+def test_a_counter_reading_another_ones_counts_is_a_duplicate_and_renames_are_reported():
+    network = _network(6)
+    network["C9 bis N-S"] = network["C3 N-S"]  # one sensor under two names
+    counts = _counts({name: sum(days, []) for name, days in network.items()}, NO_CLOCK_CHANGE)
+    params = {**PARAMS, "duplicate": {"min_hours": 48, "min_share": 0.9}}
+    flags = counts.join(detect_outages(counts, params))
+    duplicated = flags.loc[flags["outage_reason"] == "duplicate_counter", "nom_du_compteur"]
+    assert set(duplicated) == {"C9 bis N-S"}  # the later name; C3's hours stay
+    assert len(duplicated) == 6 * 24
+
+    # one identifier under an old name, then a new one: reported, not flagged
+    counts["identifiant_du_compteur"] = counts["nom_du_compteur"]
+    later = counts["date_et_heure_de_comptage"] >= pd.Timestamp("2024-04-11", tz="Europe/Paris")
+    renamed = later & (counts["nom_du_compteur"] == "C0 N-S")
+    counts.loc[renamed, "nom_du_compteur"] = "C0 renamed N-S"
+    counts.loc[counts["nom_du_compteur"].str.startswith("C0"), "identifiant_du_compteur"] = "id0"
+    summary = outage_summary(detect_outages(counts, PARAMS), counts)
+    [found] = summary["renamed"]
+    assert (found["id"], found["old"], found["new"]) == ("id0", "C0 N-S", "C0 renamed N-S")
+    assert found["old_last"] < found["new_first"]

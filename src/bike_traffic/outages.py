@@ -10,9 +10,23 @@ flags hours; the rows stay in the data with ``outage`` (True) and ``outage_reaso
   day type, learnt on all its hours), and at least ``min_hours`` long. A quiet night
   reads zero; a whole day does not.
 * ``flat_line``: the same non-zero count for at least ``flat_hours`` hours in a row.
+* ``level_shift``: days on which a counter counts a fraction (a lane lost) or a multiple
+  (double counting) of its usual day, *relative to the other counters that day* (so that a
+  lockdown, a strike or a rainy day, which move every counter, are not faults): the day's
+  ratio of observed to usual bikes, divided by the median ratio over counters, below
+  ``level_shift.low`` or above ``level_shift.high``, for ``min_days`` to ``max_days``
+  days in a row, on days the counter usually sees ``min_daily_bikes``; and the counter
+  back to its level afterwards (a shift still running at the data's end, or longer than
+  ``max_days``, may be a real change of the street: not flagged).
+* ``duplicate_counter``: the hours a counter reads exactly the counts of another counter
+  (the same sensor under two names), when they agree on at least ``duplicate.min_share``
+  of at least ``duplicate.min_hours`` common non-zero hours; the alphabetically later name's
+  hours are flagged, so that each bike is counted once.
 
-Runs are broken by a missing hour. Level shifts and renamed or double-counted counters
-are not detected here (docs/outages.md says why and what is measured).
+Runs are broken by a missing hour. :func:`renamed_counters` lists counters that look
+renamed (one identifier, two names, one after the other): they are not flagged (their
+hours are real) but reported, to be mapped to one name (``counter_names``,
+docs/history.md).
 """
 
 from __future__ import annotations
@@ -22,12 +36,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bike_traffic.raw_format import COUNT, COUNTER, TIMESTAMP
+from bike_traffic.raw_format import COUNT, COUNTER, COUNTER_ID, TIMESTAMP
 
 OUTAGE = "outage"
 OUTAGE_REASON = "outage_reason"
 #: The rules, in the order they win.
-RULES: tuple[str, ...] = ("stuck_at_zero", "flat_line")
+RULES: tuple[str, ...] = ("stuck_at_zero", "flat_line", "duplicate_counter", "level_shift")
 
 
 def _runs(frame: pd.DataFrame, same: pd.Series) -> pd.Series:
@@ -81,8 +95,123 @@ def detect_outages(counts: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame
     flat = (count > 0) & equal_in_run & (flat_length >= int(params["flat_hours"]))
     reason[flat & reason.isna()] = "flat_line"
 
+    if params.get("duplicate"):
+        duplicate = _duplicate_hours(frame, params["duplicate"])
+        reason[duplicate & reason.isna()] = "duplicate_counter"
+    if params.get("level_shift"):
+        shifted = _level_shift_hours(frame, usual, reason.notna(), params["level_shift"])
+        reason[shifted & reason.isna()] = "level_shift"
+
     result = pd.DataFrame({OUTAGE: reason.notna(), OUTAGE_REASON: reason}, index=frame.index)
     return result.reindex(counts.index)
+
+
+def _local_day(frame: pd.DataFrame) -> pd.Series:
+    stamps = frame[TIMESTAMP]
+    return stamps.dt.tz_localize(None).dt.normalize() if stamps.dt.tz else stamps.dt.normalize()
+
+
+def _level_shift_hours(
+    frame: pd.DataFrame, usual: pd.Series, flagged: pd.Series, params: dict[str, Any]
+) -> pd.Series:
+    """Hours of the days a counter's level is off, relative to every counter that day.
+
+    ``frame`` is sorted by counter and time; ``usual`` is each hour's usual count;
+    ``flagged`` the hours other rules already flagged (left out of the day's totals).
+    """
+    day = _local_day(frame)
+    counted = frame[COUNT].astype("float64").where(~flagged)
+    daily = (
+        pd.DataFrame({COUNTER: frame[COUNTER].astype(str), "day": day, "observed": counted})
+        .assign(usual=usual.where(~flagged), hours=(~flagged).astype(int))
+        .groupby([COUNTER, "day"], sort=True)[["observed", "usual", "hours"]]
+        .sum()
+        .reset_index()
+    )
+    complete = (daily["hours"] >= int(params.get("min_hours_per_day", 20))) & (
+        daily["usual"] >= float(params["min_daily_bikes"])
+    )
+    daily["ratio"] = (daily["observed"] / daily["usual"]).where(complete)
+    network = daily.groupby("day")["ratio"].transform("median")
+    relative = daily["ratio"] / network
+    off = (relative < float(params["low"])) | (relative > float(params["high"]))
+    # runs of consecutive off days of a counter
+    counter = daily[COUNTER]
+    gap = daily["day"].diff() != pd.Timedelta(days=1)
+    run = (~off | ~off.shift(fill_value=False) | gap | (counter != counter.shift())).cumsum()
+    length = off.groupby(run).transform("sum")
+    # the counter came back to its level afterwards: a later day was judged and not off
+    last_judged = daily["day"].where(daily["ratio"].notna()).groupby(daily[COUNTER])
+    run_end = daily["day"].groupby(run).transform("max")
+    recovered = run_end < last_judged.transform("max")
+    bad = (
+        off & (length >= int(params["min_days"])) & (length <= int(params["max_days"])) & recovered
+    )
+    bad_days = set(zip(daily.loc[bad, COUNTER], daily.loc[bad, "day"], strict=True))
+    if not bad_days:
+        return pd.Series(False, index=frame.index)
+    keys = pd.MultiIndex.from_arrays([frame[COUNTER].astype(str), day])
+    return pd.Series(keys.isin(list(bad_days)), index=frame.index)
+
+
+def _duplicate_hours(frame: pd.DataFrame, params: dict[str, Any]) -> pd.Series:
+    """Hours a counter reads exactly another counter's counts (see the module)."""
+    wide = frame.pivot_table(
+        index=TIMESTAMP, columns=COUNTER, values=COUNT, aggfunc="first", observed=True
+    )
+    names = sorted(str(c) for c in wide.columns)
+    wide.columns = [str(c) for c in wide.columns]
+    values = wide[names].to_numpy(dtype="float64")
+    nonzero = np.nan_to_num(values) > 0
+    duplicated = np.zeros_like(nonzero)
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            common = nonzero[:, i] & nonzero[:, j]
+            n = int(common.sum())
+            if n < int(params["min_hours"]):
+                continue
+            equal = common & (values[:, i] == values[:, j])
+            if equal.sum() >= float(params["min_share"]) * n:
+                duplicated[:, j] |= values[:, i] == values[:, j]
+    if not duplicated.any():
+        return pd.Series(False, index=frame.index)
+    marked = pd.DataFrame(duplicated, index=wide.index, columns=names).stack()
+    marked = marked[marked]
+    keys = pd.MultiIndex.from_arrays([frame[TIMESTAMP], frame[COUNTER].astype(str)])
+    return pd.Series(keys.isin(marked.index), index=frame.index)
+
+
+def renamed_counters(counts: pd.DataFrame) -> list[dict[str, str]]:
+    """Counters that look renamed: one identifier under two names, one after the other.
+
+    Args:
+        counts: Rows with ``identifiant_du_compteur``, ``nom_du_compteur`` and the time.
+
+    Returns:
+        ``[{"id", "old", "new", "old_last", "new_first"}]``: the older name's last hour
+        is before the newer name's first.
+    """
+    if COUNTER_ID not in counts.columns:
+        return []
+    known = counts.loc[counts[COUNTER_ID].notna(), [COUNTER_ID, COUNTER, TIMESTAMP]]
+    spans = known.groupby([COUNTER_ID, COUNTER], observed=True)[TIMESTAMP].agg(["min", "max"])
+    found = []
+    for ident, names in spans.groupby(level=0):
+        ordered = names.droplevel(0).sort_values("min")
+        for (old, a), (new, b) in zip(
+            ordered.iloc[:-1].iterrows(), ordered.iloc[1:].iterrows(), strict=True
+        ):
+            if a["max"] < b["min"]:
+                found.append(
+                    {
+                        "id": str(ident),
+                        "old": str(old),
+                        "new": str(new),
+                        "old_last": a["max"].isoformat(),
+                        "new_first": b["min"].isoformat(),
+                    }
+                )
+    return found
 
 
 def outage_periods(frame: pd.DataFrame) -> pd.DataFrame:
@@ -136,6 +265,7 @@ def outage_summary(flags: pd.DataFrame, counts: pd.DataFrame) -> dict[str, Any]:
         "by_reason": {rule: int((flags[OUTAGE_REASON] == rule).sum()) for rule in RULES},
         "by_counter": {str(k): int(v) for k, v in per_counter.items()},
         "down_at_end": down_at_end(flags, counts),
+        "renamed": renamed_counters(counts),
     }
 
 

@@ -51,8 +51,12 @@ def test_the_calibration_days_are_the_last_local_days_of_train(small_split):
     assert fit_rows[TIMESTAMP].max() < held_out[TIMESTAMP].min()
     assert len(fit_rows) + len(held_out) == len(train)
     assert held_out[TIMESTAMP].dt.date.nunique() == 4
+    # a training period shorter than four times the window holds out its last quarter
+    span = (train[TIMESTAMP].max() - train[TIMESTAMP].min()).days + 1
+    _, quarter = intervals.calibration_split(train, 400)
+    assert quarter[TIMESTAMP].dt.date.nunique() == span // 4
     with pytest.raises(ValueError, match="calibration_days=400"):
-        intervals.calibration_split(train, 400)
+        intervals.calibration_split(train.head(5), 400)
 
 
 @pytest.fixture(scope="module")

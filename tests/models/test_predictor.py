@@ -240,7 +240,12 @@ def test_signature_lists_the_raw_inputs_and_the_outputs(rf_predictor, classifier
         "rain_last_3h": False,
         "wind": False,
     }
-    assert [c["name"] for c in signature.outputs.to_dict()] == ["prediction", "error"]
+    assert [c["name"] for c in signature.outputs.to_dict()] == [
+        "prediction",
+        "lower",
+        "upper",
+        "error",
+    ]
     outputs = classifier_predictor.signature().outputs.to_dict()
     assert [c["name"] for c in outputs] == ["label", "probability", "error"]
     assert not any(c["required"] for c in outputs)

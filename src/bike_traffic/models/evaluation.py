@@ -351,7 +351,7 @@ def calibrate_interval(
         model_type: ``rf``, ``gbm`` or ``nn``.
         train: The rows the served model is trained on.
         params: The model type's parameters (``features``, ``model``, ``target``).
-        settings: ``params:intervals`` (``level``, ``calibration_days``).
+        settings: ``params:intervals`` (``level``, ``calibration_days``, ``max_share``).
         context: ``feature_context``.
         dates: ``params:predictor``.
         seed: ``params:run.seed``.
@@ -361,7 +361,9 @@ def calibrate_interval(
         calibration period.
     """
     spec = model_spec(model_type)
-    fit_rows, held_out = intervals.calibration_split(train, int(settings["calibration_days"]))
+    fit_rows, held_out = intervals.calibration_split(
+        train, int(settings["calibration_days"]), float(settings.get("max_share", 0.25))
+    )
     estimator, extras = family_module(spec).fit_estimator(fit_rows, params, int(seed))
     served_dates = DateRange.from_params(dates)
     twin = Predictor(model_type, estimator, extras, counter_table(fit_rows), context, served_dates)

@@ -65,13 +65,15 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
 
 
 def calibration_split(
-    train: pd.DataFrame, calibration_days: int
+    train: pd.DataFrame, calibration_days: int, max_share: float = 0.25
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Training rows cut at ``calibration_days`` days before their last one.
 
     Args:
         train: Training rows (with the local timestamp).
         calibration_days: How many days at the end are held out.
+        max_share: At most this share of the training period's days is held out (a
+            short period keeps most of its days to fit the twin on).
 
     Returns:
         The rows to fit the calibration model on, and the held-out rows.
@@ -80,13 +82,14 @@ def calibration_split(
         ValueError: When either part would be empty.
     """
     stamps = train[TIMESTAMP]
-    cut = (stamps.max() + pd.Timedelta(hours=1)).ceil("D") - pd.DateOffset(
-        days=int(calibration_days)
-    )
+    end = (stamps.max() + pd.Timedelta(hours=1)).ceil("D")
+    span_days = (end - stamps.min().floor("D")).days
+    days = max(1, min(int(calibration_days), int(span_days * float(max_share))))
+    cut = end - pd.DateOffset(days=days)
     fit_rows, held_out = train.loc[stamps < cut], train.loc[stamps >= cut]
     if fit_rows.empty or held_out.empty:
         raise ValueError(
-            f"intervals.calibration_days={calibration_days} leaves "
+            f"intervals.calibration_days={calibration_days} ({days} days held out) leaves "
             f"{len(fit_rows)} rows to fit and {len(held_out)} to calibrate on "
             f"({len(train)} training rows from {stamps.min()} to {stamps.max()})."
         )

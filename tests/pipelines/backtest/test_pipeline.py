@@ -30,6 +30,12 @@ REGRESSOR_FIGURES = {
     "mean_rmse_gain_vs_naive",
     "folds_beating_naive",
 }
+INTERVAL_FIGURES = {
+    "mean_interval_coverage",
+    "min_interval_coverage",
+    "max_interval_coverage",
+    "mean_interval_width",
+}
 CLASSIFIER_FIGURES = {"mean_f1_score", "worst_f1_score", "mean_accuracy"}
 KEPT = ["backtest.folds", "backtest.scores", "backtest.summary"]
 
@@ -148,7 +154,17 @@ def test_the_summary_gives_each_model_its_mean_and_worst_fold(out, settings):
             assert figures["mean_f1_score"] == pytest.approx(rows["f1_score"].mean())
             assert figures["worst_f1_score"] == pytest.approx(rows["f1_score"].min())
             continue
-        assert set(figures) == REGRESSOR_FIGURES, name
+        if name in REFERENCES:
+            assert set(figures) == REGRESSOR_FIGURES, name
+        else:
+            # every regressor's fold model carries its interval, judged on the fold
+            assert set(figures) == REGRESSOR_FIGURES | INTERVAL_FIGURES, name
+            coverage = rows["interval_coverage"]
+            assert figures["mean_interval_coverage"] == pytest.approx(coverage.mean())
+            assert figures["min_interval_coverage"] == pytest.approx(coverage.min())
+            assert figures["max_interval_coverage"] == pytest.approx(coverage.max())
+            assert 0 < figures["min_interval_coverage"] <= figures["max_interval_coverage"] <= 1
+            assert figures["mean_interval_width"] == pytest.approx(rows["interval_width"].mean())
         assert figures["mean_rmse"] == pytest.approx(rows["rmse"].mean())
         assert figures["worst_rmse"] == pytest.approx(rows["rmse"].max())
         assert figures["worst_r2"] == pytest.approx(rows["r2"].min())
@@ -165,7 +181,9 @@ def test_the_summary_gives_each_model_its_mean_and_worst_fold(out, settings):
         "value": summary["models"]["gbm"]["mean_rmse"],
         "step": 0,
     }
-    assert len(logged) == 5 * len(REGRESSOR_FIGURES) + len(CLASSIFIER_FIGURES)
+    assert len(logged) == (
+        5 * len(REGRESSOR_FIGURES) + 3 * len(INTERVAL_FIGURES) + len(CLASSIFIER_FIGURES)
+    )
 
 
 def test_a_too_short_history_is_refused_naming_min_train_days(small_clean, small_context):

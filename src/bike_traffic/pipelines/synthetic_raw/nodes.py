@@ -424,7 +424,8 @@ def simulate_counts(
         drivers: Output of :func:`make_drivers`; ``None`` for the hourly profile alone.
 
     Returns:
-        Long table: ``counter_index``, ``hour_index``, ``count``, ``outage``.
+        Long table: ``counter_index``, ``hour_index``, ``count``, ``outage`` and
+        ``fault`` (``zero``, ``level_shift``, or "" for a sound hour).
     """
     rng = _rng(params, "counts")
     n_c, n_h = len(counters), len(calendar)
@@ -450,13 +451,16 @@ def simulate_counts(
             start = int(rng.integers(0, max(n_h - length, 1)))
             outage[c, start : start + length] = True
     counts[outage] = 0
+    shifted = _level_shift_faults(rng, counts, outage, years_covered, params)
+    outage |= shifted
 
     logger.info(
-        "Simulated %d counts: mean %.1f, median %.0f, %d outage hours",
+        "Simulated %d counts: mean %.1f, median %.0f, %d outage hours (%d of a level shift)",
         counts.size,
         counts.mean(),
         np.median(counts),
         int(outage.sum()),
+        int(shifted.sum()),
     )
     return pd.DataFrame(
         {
@@ -464,8 +468,48 @@ def simulate_counts(
             "hour_index": np.tile(np.arange(n_h, dtype=np.int32), n_c),
             "count": counts.ravel().astype(np.int32),
             "outage": outage.ravel(),
+            # which fault made the hour an outage (the truth behind outage_quality.py)
+            "fault": pd.Categorical.from_codes(
+                np.where(shifted, 2, np.where(outage, 1, 0)).ravel(),
+                categories=["", "zero", "level_shift"],
+            ),
         }
     )
+
+
+def _level_shift_faults(
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    outage: np.ndarray,
+    years_covered: float,
+    params: dict[str, Any],
+) -> np.ndarray:
+    """Days a sensor counts wrong: a fraction (a lane lost) or a multiple (double counting).
+
+    ``level_shifts_per_counter`` runs per counter and year (none when absent), each of
+    whole days (2 to 30, about 6) from a midnight of the timeline, at a factor of 0.15-0.45
+    (seven times in ten) or 2.0-2.6. ``counts`` are changed in place; hours already zeroed
+    by an outage stay zero.
+
+    Returns:
+        The hours of the shifts (counter x hour), the generator's truth for them.
+    """
+    shifted = np.zeros_like(outage)
+    rate = float(params.get("level_shifts_per_counter", 0.0))
+    n_c, n_h = counts.shape
+    n_days = n_h // 24
+    if rate <= 0 or n_days < 3:
+        return shifted
+    for c in range(n_c):
+        for _ in range(rng.poisson(rate * years_covered)):
+            days = int(np.clip(round(rng.lognormal(np.log(6), 0.6)), 2, min(30, n_days - 1)))
+            start = 24 * int(rng.integers(0, n_days - days))
+            low = rng.random() < 0.7
+            factor = rng.uniform(0.15, 0.45) if low else rng.uniform(2.0, 2.6)
+            hours = slice(start, start + 24 * days)
+            counts[c, hours] = np.round(counts[c, hours] * factor)
+            shifted[c, hours] = True
+    return shifted & ~outage
 
 
 def traffic_shift(
