@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import io
 import re
 from pathlib import Path
@@ -10,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bike_traffic.models import intervals
 from bike_traffic.models.evaluation import predict_rows
 from bike_traffic.raw_format import RAW_COLUMNS
 from bike_traffic.serving import uploads
@@ -251,3 +254,18 @@ def test_a_requests_table_may_give_the_weather_and_bad_values_are_refused(rf, co
     assert result.scored["predicted_count"].tolist() == expected["prediction"].tolist()
     assert result.refused["reason"].iloc[0].startswith("weather_not_a_number")
     assert "temperature=hot" in result.refused["reason"].iloc[0]
+
+
+def test_a_model_with_an_interval_scores_its_bounds_beside_each_count(rf, small_raw):
+    interval = {"method": "split_conformal", "level": 0.8, "quantile": 1.5}
+    predictor = copy.copy(rf.predictor)
+    predictor.interval = interval
+    calibrated = dataclasses.replace(rf, predictor=predictor)
+    upload = uploads.read_upload("x.csv", raw_csv(small_raw.head(20)), 50, 1000)
+    scored = uploads.score_upload(upload, calibrated).scored
+    assert scored.columns.tolist()[4:7] == ["predicted_count", "lower", "upper"]
+    lower, upper = intervals.bounds(scored["predicted_count"].to_numpy(), interval)
+    assert np.allclose(scored["lower"], lower) and np.allclose(scored["upper"], upper)
+    assert (scored["lower"] <= scored["predicted_count"]).all()
+    # the model without one scores no bounds
+    assert "lower" not in uploads.score_upload(upload, rf).scored.columns

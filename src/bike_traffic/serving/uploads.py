@@ -290,6 +290,8 @@ def score_upload(upload: Upload, model: LoadedModel) -> BatchResult:
             scored["traffic"] = np.where(output >= 0.5, "high", "low")
         else:
             scored["predicted_count"] = output
+            if model.predictor.interval:  # its prediction interval, at the model's level
+                scored["lower"], scored["upper"] = model.predictor.bounds(output)
         if observed is not None and observed[good].notna().any():
             scored["observed"] = observed[good].to_numpy()
         scored["model"] = f"{model.model_type} v{model.version}"
@@ -315,7 +317,9 @@ def _time_text(upload: Upload) -> pd.Series:
 
 
 def _prediction_columns(model: LoadedModel) -> list[str]:
-    return ["p_high", "traffic"] if model.spec.is_classifier else ["predicted_count"]
+    if model.spec.is_classifier:
+        return ["p_high", "traffic"]
+    return ["predicted_count", *(["lower", "upper"] if model.predictor.interval else [])]
 
 
 def iso_local(stamps: pd.Series) -> np.ndarray:
