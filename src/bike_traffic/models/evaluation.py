@@ -445,8 +445,9 @@ def score_predictor(predictor: Predictor, test: pd.DataFrame) -> dict[str, float
         test: Test rows.
 
     Returns:
-        RMSE/MAE/R² (regressors) or accuracy/precision/recall/F1/ROC-AUC (classifier) on
-        the rows it serves, and ``test_rows_refused``.
+        RMSE/MAE/R² (regressors, with ``interval_coverage`` and ``interval_width`` when
+        the predictor has an interval) or accuracy/precision/recall/F1/ROC-AUC
+        (classifier) on the rows it serves, and ``test_rows_refused``.
     """
     values, scored, refused = _served(predictor, test, "test")
     if predictor.spec.is_classifier:
@@ -454,4 +455,7 @@ def score_predictor(predictor: Predictor, test: pd.DataFrame) -> dict[str, float
         metrics = classification_metrics(labels, (values >= 0.5).astype("int8"), values)
     else:
         metrics = regression_metrics(scored[TARGET].to_numpy(), values)
+        if predictor.interval:
+            bounds = predictor.bounds(values)
+            metrics.update(intervals.coverage_metrics(scored[TARGET].to_numpy(), *bounds))
     return {**metrics, "test_rows_refused": float(refused)}

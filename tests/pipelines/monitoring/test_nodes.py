@@ -195,6 +195,19 @@ def test_thresholds_change_the_decision():
     assert decide(*state, {**RULES, "retrain_r2_below": 0.6})["decision"] == "retrain"
 
 
+def test_a_band_that_no_longer_covers_the_window_is_an_alert():
+    healthy = champion(r2=0.7, rmse=55.0)
+    broken = {**healthy, "window": {**healthy["window"], "interval_coverage": 0.55}}
+    rules = {**RULES, "alert_interval_coverage_below": 0.7}
+    decision = decide(table(1), broken, WINDOW, rules)
+    assert decision["decision"] == "alert"
+    assert any("interval covers 55%" in r for r in decision["reasons"]), decision["reasons"]
+    held = {**healthy, "window": {**healthy["window"], "interval_coverage": 0.78}}
+    assert decide(table(1), held, WINDOW, rules)["decision"] == "ok"
+    # a champion without an interval (logged before them) is judged by the other rules
+    assert decide(table(1), healthy, WINDOW, rules)["decision"] == "ok"
+
+
 def test_without_a_champion_only_drift_decides():
     none = {"model_type": "rf", "available": False, "reason": "no champion yet"}
     assert decide(table(1), none, WINDOW, RULES)["decision"] == "ok"

@@ -304,7 +304,8 @@ def decide(
     R² on the window is below ``retrain_r2_below`` or its RMSE above
     ``retrain_rmse_above``; retrain when the drift share reaches
     ``drift_retrain_share`` and R² is below ``drift_retrain_r2_below``; alert
-    when the drift share reaches ``alert_drift_share``.
+    when the drift share reaches ``alert_drift_share``, or when the champion's prediction
+    interval covers less than ``alert_interval_coverage_below`` of the window's hours.
 
     Args:
         drift: Output of :func:`drift_table`.
@@ -336,6 +337,13 @@ def decide(
             retrain.append(
                 f"drift share {share:.2f} >= {rules['drift_retrain_share']}{named} and "
                 f"{label}: R² {r2:.3f} < {rules['drift_retrain_r2_below']}"
+            )
+        coverage = champion["window"].get("interval_coverage")
+        floor = rules.get("alert_interval_coverage_below")
+        if coverage is not None and floor is not None and coverage < floor:
+            alert.append(
+                f"{label}: its interval covers {coverage:.0%} of the window's hours "
+                f"< {floor:.0%}: the band no longer holds (a change of regime?)"
             )
         if not retrain:
             notes.append(
