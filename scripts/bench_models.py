@@ -123,7 +123,16 @@ def model_figures(work: Path, name: str) -> dict:
         "stored_bytes": predictor_size(entry["artifact_location"]),
         **{
             key: metrics.get(key)
-            for key in ("r2", "rmse", "f1_score", "baseline_r2", "baseline_rmse", "train_rows")
+            for key in (
+                "r2",
+                "rmse",
+                "f1_score",
+                "baseline_r2",
+                "baseline_rmse",
+                "train_rows",
+                "interval_coverage",
+                "interval_width",
+            )
         },
     }
 
@@ -204,6 +213,14 @@ def latency(name: str, version: int, work: Path, repeats: int) -> dict:
     }
 
 
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
 def _table_of_full_run(full: dict) -> tuple[list[str], bool]:
     """The default ``kedro run``'s lines, and whether its targets are met."""
     lines = [
@@ -215,8 +232,8 @@ def _table_of_full_run(full: dict) -> tuple[list[str], bool]:
         "hour x weekday/weekend, learnt on train):",
         "",
         "| model | test R² / F1 | naive R² | test RMSE | naive RMSE | RMSE gain over naive | "
-        "target | champion |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "target | champion | 80% interval: coverage | width (bikes) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     ok = full["seconds"] <= FULL_RUN_TARGET
     for name, f in full["models"].items():
@@ -226,12 +243,13 @@ def _table_of_full_run(full: dict) -> tuple[list[str], bool]:
             lines.append(
                 f"| {name} | {f['r2']:.3f} | {f['baseline_r2']:.3f} | {f['rmse']:.1f} | "
                 f"{f['baseline_rmse']:.1f} | **{g:.1%}** | >= {MIN_GAIN:.0%} | "
-                f"{'yes' if f['is_champion'] else 'no'} |"
+                f"{'yes' if f['is_champion'] else 'no'} | {_share(f['interval_coverage'])} | "
+                f"{_number(f['interval_width'])} |"
             )
         else:
             lines.append(
                 f"| {name} | {f['f1_score']:.3f} (F1) | | | | | | "
-                f"{'yes' if f['is_champion'] else 'no'} |"
+                f"{'yes' if f['is_champion'] else 'no'} | | |"
             )
     return lines, ok
 
