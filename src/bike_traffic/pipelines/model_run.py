@@ -13,6 +13,9 @@ A module, not a pipeline folder: Kedro's ``find_pipelines`` registers folders on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from kedro.pipeline import Node
 
 from bike_traffic.models.evaluation import data_fingerprint, select_model_data, to_mlflow_metrics
@@ -42,6 +45,31 @@ def data_nodes(train: str = "train_baseline", test: str = "test_baseline") -> li
             name="data_fingerprint",
         ),
     ]
+
+
+def interval_node(calibrate: Callable[..., dict[str, Any]]) -> Node:
+    """``train`` -> ``interval``: a regressor's prediction interval (its pipeline's
+    ``calibrate_interval``, which names the model type to
+    :func:`bike_traffic.models.evaluation.calibrate_interval`).
+
+    Args:
+        calibrate: The model pipeline's ``calibrate_interval`` node function.
+    """
+    return Node(
+        calibrate,
+        {
+            "train": "train",
+            "features": "params:features",
+            "model": "params:model",
+            "target": "params:target",
+            "settings": "params:intervals",
+            "context": "feature_context",
+            "dates": "params:predictor",
+            "seed": "params:run.seed",
+        },
+        "interval",
+        name="calibrate_interval",
+    )
 
 
 def metrics_node() -> Node:

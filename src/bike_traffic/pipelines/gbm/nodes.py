@@ -53,6 +53,7 @@ def calibrate_interval(
     settings: dict[str, Any],
     context: dict[str, Any],
     dates: dict[str, str],
+    seed: int,
 ) -> dict[str, Any]:
     """The boosted trees' prediction interval (``evaluation.calibrate_interval``).
 
@@ -64,12 +65,13 @@ def calibrate_interval(
         settings: ``params:intervals``.
         context: The feature context (``feature_context``).
         dates: ``params:predictor``.
+        seed: ``params:run.seed``.
 
     Returns:
         The interval the predictor carries.
     """
     params = {"features": features, "model": model, "target": target}
-    return evaluation.calibrate_interval(MODEL_TYPE, train, params, settings, context, dates)
+    return evaluation.calibrate_interval(MODEL_TYPE, train, params, settings, context, dates, seed)
 
 
 def plot_predictions(predictions: pd.DataFrame) -> tuple[Any, Any]:

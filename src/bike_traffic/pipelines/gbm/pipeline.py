@@ -7,7 +7,7 @@ from kedro.pipeline import Node, Pipeline
 
 from bike_traffic.models import gbm
 from bike_traffic.models.evaluation import evaluate_regressor
-from bike_traffic.pipelines.model_run import data_nodes, metrics_node
+from bike_traffic.pipelines.model_run import data_nodes, interval_node, metrics_node
 
 from .nodes import calibrate_interval, package_model, plot_predictions
 
@@ -26,20 +26,7 @@ def model_nodes() -> list[Node]:
             "model",
             name="train_model",
         ),
-        Node(
-            calibrate_interval,
-            {
-                "train": "train",
-                "features": "params:features",
-                "model": "params:model",
-                "target": "params:target",
-                "settings": "params:intervals",
-                "context": "feature_context",
-                "dates": "params:predictor",
-            },
-            "interval",
-            name="calibrate_interval",
-        ),
+        interval_node(calibrate_interval),
         Node(
             package_model,
             {
@@ -80,5 +67,5 @@ def create_pipeline(**kwargs) -> Pipeline:
         [*data_nodes(), *model_nodes(), metrics_node()],
         namespace="gbm",
         inputs={"train_baseline", "test_baseline", "feature_context"},
-        parameters={"params:run", "params:predictor", "params:intervals"},
+        parameters={"params:run", "params:run.seed", "params:predictor", "params:intervals"},
     )

@@ -7,7 +7,7 @@ from kedro.pipeline import Node, Pipeline
 
 from bike_traffic.models import nn, plots
 from bike_traffic.models.evaluation import evaluate_regressor
-from bike_traffic.pipelines.model_run import data_nodes, metrics_node
+from bike_traffic.pipelines.model_run import data_nodes, interval_node, metrics_node
 
 from .nodes import calibrate_interval, package_model, plot_predictions
 
@@ -20,21 +20,7 @@ def evaluation_nodes() -> list[Node]:
         ``train``/``test`` to ``predictor``, ``mlflow_model``, ``metrics`` and figures.
     """
     return [
-        Node(
-            calibrate_interval,
-            {
-                "train": "train",
-                "features": "params:features",
-                "model": "params:model",
-                "target": "params:target",
-                "settings": "params:intervals",
-                "context": "feature_context",
-                "dates": "params:predictor",
-                "seed": "params:run.seed",
-            },
-            "interval",
-            name="calibrate_interval",
-        ),
+        interval_node(calibrate_interval),
         Node(
             package_model,
             {

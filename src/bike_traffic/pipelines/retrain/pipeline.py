@@ -119,6 +119,7 @@ def for_model_type(model_type: str) -> Pipeline:
     else:
         parameters["params:target"] = f"params:{model_type}.target"
         parameters["params:intervals"] = "params:intervals"
+        parameters["params:run.seed"] = "params:run.seed"
     return Pipeline(
         [*_data_nodes(), *_MODEL_NODES[model_type]()],
         namespace=f"retrain_{model_type}",
