@@ -14,10 +14,12 @@ flags hours; the rows stay in the data with ``outage`` (True) and ``outage_reaso
   (double counting) of its usual day, *relative to the other counters that day* (so that a
   lockdown, a strike or a rainy day, which move every counter, are not faults): the day's
   ratio of observed to usual bikes, divided by the median ratio over counters, below
-  ``level_shift.low`` or above ``level_shift.high``, for ``min_days`` to ``max_days``
-  days in a row, on days the counter usually sees ``min_daily_bikes``; and the counter
-  back to its level afterwards (a shift still running at the data's end, or longer than
-  ``max_days``, may be a real change of the street: not flagged).
+  ``level_shift.low`` or above ``level_shift.high``, on at least ``min_days`` days of an
+  episode of at most ``max_days`` days (off days at most ``merge_gap_days`` apart are one
+  episode), on days the counter usually sees ``min_daily_bikes``; and the counter back to
+  its level for more than ``merge_gap_days`` days afterwards (a shift still running at the
+  data's end, or longer than ``max_days``, may be a real change of the street: not
+  flagged).
 * ``duplicate_counter``: the hours a counter reads exactly the counts of another counter
   (the same sensor under two names), when they agree on at least ``duplicate.min_share``
   of at least ``duplicate.min_hours`` common non-zero hours; the alphabetically later name's
@@ -135,23 +137,42 @@ def _level_shift_hours(
     network = daily.groupby("day")["ratio"].transform("median")
     relative = daily["ratio"] / network
     off = (relative < float(params["low"])) | (relative > float(params["high"]))
-    # runs of consecutive off days of a counter
-    counter = daily[COUNTER]
-    gap = daily["day"].diff() != pd.Timedelta(days=1)
-    run = (~off | ~off.shift(fill_value=False) | gap | (counter != counter.shift())).cumsum()
-    length = off.groupby(run).transform("sum")
-    # the counter came back to its level afterwards: a later day was judged and not off
-    last_judged = daily["day"].where(daily["ratio"].notna()).groupby(daily[COUNTER])
-    run_end = daily["day"].groupby(run).transform("max")
-    recovered = run_end < last_judged.transform("max")
-    bad = (
-        off & (length >= int(params["min_days"])) & (length <= int(params["max_days"])) & recovered
-    )
-    bad_days = set(zip(daily.loc[bad, COUNTER], daily.loc[bad, "day"], strict=True))
+    bad_days = _shift_episodes(daily.assign(off=off), params)
     if not bad_days:
         return pd.Series(False, index=frame.index)
     keys = pd.MultiIndex.from_arrays([frame[COUNTER].astype(str), day])
     return pd.Series(keys.isin(list(bad_days)), index=frame.index)
+
+
+def _shift_episodes(daily: pd.DataFrame, params: dict[str, Any]) -> set[tuple[str, Any]]:
+    """The (counter, day) pairs of the level-shift episodes that are faults.
+
+    A counter's off days separated by at most ``merge_gap_days`` days of normal level are
+    one episode (a fault does not always show every day); an episode is a fault when it
+    has ``min_days`` off days, spans at most ``max_days`` days, and the counter is judged
+    normal for more than ``merge_gap_days`` days after it (back to its level). Every day of
+    a fault episode is flagged.
+    """
+    merge = int(params.get("merge_gap_days", 7))
+    found: set[tuple[str, Any]] = set()
+    for name, rows in daily.groupby(COUNTER, sort=False):
+        judged = rows.loc[rows["ratio"].notna(), "day"]
+        off_days = rows.loc[rows["off"].fillna(False).astype(bool), "day"].sort_values()
+        if judged.empty or off_days.empty:
+            continue
+        episodes: list[list[Any]] = []
+        for day in off_days:
+            if episodes and (day - episodes[-1][1]).days <= merge + 1:
+                episodes[-1][1] = day
+            else:
+                episodes.append([day, day])
+        for first, last in episodes:
+            span = (last - first).days + 1
+            n_off = int(((off_days >= first) & (off_days <= last)).sum())
+            recovered = (judged.max() - last).days > merge
+            if n_off >= int(params["min_days"]) and span <= int(params["max_days"]) and recovered:
+                found |= {(str(name), first + pd.Timedelta(days=k)) for k in range(span)}
+    return found
 
 
 def _duplicate_hours(frame: pd.DataFrame, params: dict[str, Any]) -> pd.Series:
