@@ -1,10 +1,12 @@
-"""French calendar facts shared by the generator and the cleaning pipeline."""
+"""French calendar facts shared by the generator and the cleaning pipeline, and local time
+written as the export writes it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import holidays
+import numpy as np
 import pandas as pd
 
 PARIS_TZ = "Europe/Paris"
@@ -34,3 +36,28 @@ def is_french_holiday(dates: pd.Series) -> pd.Series:
     days = pd.Series(pd.to_datetime(dates).dt.date, index=dates.index)
     years = pd.to_datetime(dates).dt.year.dropna().unique()
     return days.isin(french_holidays(years))
+
+
+def iso_local(stamps: pd.Series) -> np.ndarray:
+    """Tz-aware timestamps as ISO 8601 text with their offset, e.g. ``2024-07-05T08:00:00+02:00``.
+
+    Vectorised: ``Timestamp.isoformat`` row by row takes over a second for 100k rows. A
+    missing time is written "".
+    """
+    known = stamps.notna().to_numpy()
+    out = np.full(len(stamps), "", dtype=object)
+    if not known.any():
+        return out
+    present = stamps[known]
+    naive = present.dt.tz_localize(None)
+    text = np.datetime_as_string(naive.to_numpy().astype("datetime64[s]"), unit="s")
+    utc = present.dt.tz_convert("UTC").dt.tz_localize(None)
+    minutes = ((naive - utc).dt.total_seconds() // 60).astype("int64")
+
+    def offset(value: int) -> str:
+        sign, value = ("+", value) if value >= 0 else ("-", -value)
+        return f"{sign}{value // 60:02d}:{value % 60:02d}"
+
+    suffix = minutes.map({v: offset(int(v)) for v in minutes.unique()}).to_numpy(dtype=str)
+    out[known] = np.char.add(text.astype(str), suffix).astype(object)
+    return out

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from kedro.io.core import AbstractDataset, DatasetError
 
-from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.calendar import PARIS_TZ, iso_local
 from bike_traffic.datasets.raw_export import RawExportDataset
 from bike_traffic.raw_format import LINE, MALFORMED, RAW_COLUMNS, SOURCE
 
@@ -59,9 +59,7 @@ def localise(naive: pd.Series, counters: pd.Series) -> pd.Series:
     # the first of a counter's repeated wall-clock times is the summer one
     summer = ~frame.duplicated(["counter", "t"], keep="first").to_numpy()
     local = pd.DatetimeIndex(parsed).tz_localize(PARIS_TZ, ambiguous=summer, nonexistent="NaT")
-    return pd.Series(
-        ["" if pd.isna(t) else t.isoformat() for t in local], index=naive.index, dtype=object
-    )
+    return pd.Series(iso_local(pd.Series(local)), index=naive.index, dtype=object)
 
 
 class YearlyArchiveDataset(RawExportDataset):

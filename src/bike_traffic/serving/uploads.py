@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bike_traffic.calendar import PARIS_TZ
+from bike_traffic.calendar import PARIS_TZ, iso_local
 from bike_traffic.csv_text import escape_formulas, read_checked
 from bike_traffic.pipelines.data_cleaning.nodes import (
     fill_missing_identifiers,
@@ -320,24 +320,6 @@ def _prediction_columns(model: LoadedModel) -> list[str]:
     if model.spec.is_classifier:
         return ["p_high", "traffic"]
     return ["predicted_count", *(["lower", "upper"] if model.predictor.interval else [])]
-
-
-def iso_local(stamps: pd.Series) -> np.ndarray:
-    """Tz-aware timestamps as ISO 8601 text with their offset, e.g. ``2024-07-05T08:00:00+02:00``.
-
-    Vectorised: ``Timestamp.isoformat`` row by row takes over a second for 100k rows.
-    """
-    naive = stamps.dt.tz_localize(None)
-    text = np.datetime_as_string(naive.to_numpy().astype("datetime64[s]"), unit="s")
-    utc = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    minutes = ((naive - utc).dt.total_seconds() // 60).astype("int64")
-
-    def offset(value: int) -> str:
-        sign, value = ("+", value) if value >= 0 else ("-", -value)
-        return f"{sign}{value // 60:02d}:{value % 60:02d}"
-
-    suffix = minutes.map({v: offset(int(v)) for v in minutes.unique()}).to_numpy(dtype=str)
-    return np.char.add(text.astype(str), suffix).astype(object)
 
 
 def describe_refusals(refused: pd.DataFrame) -> pd.Series:
