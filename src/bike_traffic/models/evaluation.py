@@ -317,10 +317,9 @@ def evaluate_regressor(
     y_train, scored_train, _ = _served(predictor, train_sample(train), "train")
     metrics = evaluate_regression(y_test, train, scored_test, scored_train, y_train)
     metrics["test_rows_refused"] = float(refused)
-    bounds = None
-    if predictor.interval:
-        bounds = predictor.bounds(y_test)
-        metrics.update(intervals.coverage_metrics(scored_test[TARGET].to_numpy(), *bounds))
+    bounds, covered = _interval_scores(predictor, scored_test, y_test)
+    metrics.update(covered)
+    if bounds is not None:
         logger.info(
             "%s: %.0f%% interval covers %.1f%% of the test hours, mean width %.1f bikes",
             predictor.spec.model_type,
@@ -329,6 +328,55 @@ def evaluate_regressor(
             metrics["interval_width"],
         )
     return metrics, predictions_table(scored_test, y_test, bounds)
+
+
+def _interval_scores(
+    predictor: Predictor, scored: pd.DataFrame, values: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, dict[str, float]]:
+    """The bounds of a regressor's predictions and their coverage of the observed counts
+    (None and no metric when the predictor has no interval)."""
+    if not predictor.interval:
+        return None, {}
+    bounds = predictor.bounds(values)
+    return bounds, intervals.coverage_metrics(scored[TARGET].to_numpy(), *bounds)
+
+
+def fit_predictor(
+    model_type: str,
+    train: pd.DataFrame,
+    params: dict[str, Any],
+    seed: int,
+    context: dict[str, Any],
+    dates: dict[str, str],
+    interval: dict[str, Any] | None = None,
+) -> Predictor:
+    """A model type fitted on ``train`` (its family's ``fit_estimator``) as a predictor.
+
+    How the interval calibration fits its twin and the backtest fits each fold's model;
+    the model pipelines chain the same family functions as nodes.
+
+    Args:
+        model_type: ``rf``, ``gbm``, ``nn`` or ``affluence_classifier``.
+        train: Train rows.
+        params: The model type's parameters.
+        seed: ``params:run.seed``.
+        context: ``feature_context``.
+        dates: ``params:predictor``.
+        interval: Its prediction interval, if any.
+
+    Returns:
+        The predictor.
+    """
+    estimator, extras = family_module(model_spec(model_type)).fit_estimator(train, params, seed)
+    return Predictor(
+        model_type,
+        estimator,
+        extras,
+        counter_table(train),
+        context,
+        DateRange.from_params(dates),
+        interval=interval,
+    )
 
 
 def calibrate_interval(
@@ -342,10 +390,10 @@ def calibrate_interval(
 ) -> dict[str, Any]:
     """A regressor's prediction interval, calibrated on days its twin has not seen.
 
-    The model type is fitted with its family's own :func:`fit_estimator` on ``train``
-    minus its last ``settings["calibration_days"]`` days, packaged as a predictor and
-    asked about those days through the raw-input path (as the test set is); its errors
-    there set the interval (:mod:`bike_traffic.models.intervals`).
+    The model type is fitted (:func:`fit_predictor`) on ``train`` minus its last
+    ``settings["calibration_days"]`` days and asked about those days through the
+    raw-input path (as the test set is); its errors there set the interval
+    (:mod:`bike_traffic.models.intervals`).
 
     Args:
         model_type: ``rf``, ``gbm`` or ``nn``.
@@ -360,13 +408,10 @@ def calibrate_interval(
         The interval (:func:`bike_traffic.models.intervals.fit_interval`), with the
         calibration period.
     """
-    spec = model_spec(model_type)
     fit_rows, held_out = intervals.calibration_split(
         train, int(settings["calibration_days"]), float(settings.get("max_share", 0.25))
     )
-    estimator, extras = family_module(spec).fit_estimator(fit_rows, params, int(seed))
-    served_dates = DateRange.from_params(dates)
-    twin = Predictor(model_type, estimator, extras, counter_table(fit_rows), context, served_dates)
+    twin = fit_predictor(model_type, fit_rows, params, int(seed), context, dates)
     predicted, scored, _ = _served(twin, held_out, "calibration")
     interval = intervals.fit_interval(
         scored[TARGET].to_numpy(),
@@ -455,7 +500,5 @@ def score_predictor(predictor: Predictor, test: pd.DataFrame) -> dict[str, float
         metrics = classification_metrics(labels, (values >= 0.5).astype("int8"), values)
     else:
         metrics = regression_metrics(scored[TARGET].to_numpy(), values)
-        if predictor.interval:
-            bounds = predictor.bounds(values)
-            metrics.update(intervals.coverage_metrics(scored[TARGET].to_numpy(), *bounds))
+        metrics.update(_interval_scores(predictor, scored, values)[1])
     return {**metrics, "test_rows_refused": float(refused)}

@@ -2,10 +2,11 @@
 
 K folds of ``fold_days`` days end at the data's end; each fold trains on everything before
 its origin and is judged on the fold. Every model is fitted with its family's own ``fit``
-(as its pipeline does), packaged into its :class:`~bike_traffic.models.predictor.Predictor`
-and judged through it (:mod:`bike_traffic.models.evaluation`), beside two references: the
-naive table (mean per counter x hour x weekday/weekend of all training rows) and a
-seasonal-naive one (mean per counter x hour x weekday of the 4 weeks before the origin).
+(as its pipeline does) into its :class:`~bike_traffic.models.predictor.Predictor`
+(:func:`~bike_traffic.models.evaluation.fit_predictor`) and judged through it
+(:mod:`bike_traffic.models.evaluation`), beside two references: the naive table (mean
+per counter x hour x weekday/weekend of all training rows) and a seasonal-naive one (mean
+per counter x hour x weekday of the 4 weeks before the origin).
 A feature or a setting is judged on all the folds, never tuned to one test window.
 """
 
@@ -17,20 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bike_traffic.features import TARGET, counter_table
+from bike_traffic.features import TARGET
 from bike_traffic.models.evaluation import (
     calibrate_interval,
     evaluate_classifier,
     evaluate_regressor,
+    fit_predictor,
     naive_predictions,
     regression_metrics,
     select_model_data,
 )
 from bike_traffic.models.plots import pyplot
-from bike_traffic.models.predictor import Predictor, family_module
 from bike_traffic.models.spec import model_spec
 from bike_traffic.raw_format import COUNTER, TIMESTAMP
-from bike_traffic.validation import DateRange
 
 logger = logging.getLogger(__name__)
 
@@ -145,16 +145,7 @@ def _backtest(
         interval = None
         if settings is not None and not spec.is_classifier:
             interval = calibrate_interval(model_type, train, params, settings, context, dates, seed)
-        estimator, extras = family_module(spec).fit_estimator(train, params, seed)
-        predictor = Predictor(
-            model_type,
-            estimator,
-            extras,
-            counter_table(train),
-            context,
-            DateRange.from_params(dates),
-            interval=interval,
-        )
+        predictor = fit_predictor(model_type, train, params, seed, context, dates, interval)
         metrics, _ = evaluate(predictor, train, test)
         logger.info("Backtest %s fold %s: %s", model_type, fold["fold"], metrics)
         rows.append({"model": model_type, "fold": int(fold["fold"]), **metrics})
