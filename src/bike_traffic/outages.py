@@ -108,11 +108,6 @@ def detect_outages(counts: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame
     return result.reindex(counts.index)
 
 
-def _local_day(frame: pd.DataFrame) -> pd.Series:
-    stamps = frame[TIMESTAMP]
-    return stamps.dt.tz_localize(None).dt.normalize() if stamps.dt.tz else stamps.dt.normalize()
-
-
 def _level_shift_hours(
     frame: pd.DataFrame, usual: pd.Series, flagged: pd.Series, params: dict[str, Any]
 ) -> pd.Series:
@@ -121,7 +116,7 @@ def _level_shift_hours(
     ``frame`` is sorted by counter and time; ``usual`` is each hour's usual count;
     ``flagged`` the hours other rules already flagged (left out of the day's totals).
     """
-    day = _local_day(frame)
+    day = frame[TIMESTAMP].dt.tz_localize(None).dt.normalize()  # the local (Paris) day
     counted = frame[COUNT].astype("float64").where(~flagged)
     daily = (
         pd.DataFrame({COUNTER: frame[COUNTER].astype(str), "day": day, "observed": counted})
